@@ -1,0 +1,365 @@
+"""Employer API: scripts and packs (versioned), invitations, API keys and the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path, PurePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from prompts.errors import ContentError, ContentIssue
+from prompts.loader import build_pack, build_script, detect_kind, parse_text
+from prompts.script import InterviewScript as ScriptContent
+from prompts.taskpack import TaskPack as PackContent
+from server.api.schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    ApiKeyOut,
+    AuditEntry,
+    ContentDetail,
+    ContentRequest,
+    ContentSummary,
+    InvitationCreate,
+    InvitationOut,
+    InvitationPage,
+    RevokeRequest,
+    VersionSummary,
+)
+from server.auth import Admin, Caller
+from server.bundles import unpack_bundle
+from server.deps import Db, ServicesDep
+from server.lifecycle import effective_state
+from server.services import Services
+from server.store.models import ApiKey, Invitation, InvitationMode, InvitationState, PackVersion, ScriptVersion
+from server.store.repos.accounts import api_keys_of, issue_api_key
+from server.store.repos.accounts import revoke_api_key as revoke_key
+from server.store.repos.audit import AuditRepo
+from server.store.repos.base import Conflict, NotFound
+from server.store.repos.content import PackRepo, ScriptRepo, script_content
+from server.store.repos.invitations import InvitationFilter, InvitationRepo
+
+router = APIRouter(prefix="/api", tags=["employer"])
+
+
+# --- content ---------------------------------------------------------------------------------------
+
+
+def _version_out(v: ScriptVersion | PackVersion) -> VersionSummary:
+    return VersionSummary(id=v.id, version=v.version, sha256=v.sha256, created_at=v.created_at, created_by=v.created_by)
+
+
+async def _content_detail(repo: ScriptRepo | PackRepo, head_id: str, created: bool = False) -> ContentDetail:
+    head = await repo.get(head_id)
+    versions = await repo.versions(head_id)
+    latest = versions[-1]
+    return ContentDetail(
+        id=head.id,
+        slug=head.slug,
+        title=head.title,
+        latest_version=head.latest_version,
+        created_at=head.created_at,
+        archived=head.archived_at is not None,
+        version=_version_out(latest),
+        created=created,
+        content=latest.content,
+        versions=[_version_out(v) for v in versions],
+    )
+
+
+def _summary(head: Any) -> ContentSummary:
+    return ContentSummary(
+        id=head.id,
+        slug=head.slug,
+        title=head.title,
+        latest_version=head.latest_version,
+        created_at=head.created_at,
+        archived=head.archived_at is not None,
+    )
+
+
+async def _read_upload(file: UploadFile, services: Services) -> tuple[str, Any, Path | None]:
+    """The upload's name, parsed document, and (for a .zip bundle) the folder its assets were unpacked to."""
+    name = PurePath(file.filename or "upload.yaml").name
+    raw = await file.read(services.settings.max_upload_bytes + 1)
+    if name.endswith(".zip"):
+        assets_root = services.settings.data_dir / "assets"
+        data, base = await asyncio.to_thread(
+            unpack_bundle, raw, name, assets_root, 4 * services.settings.max_upload_bytes
+        )
+        return name, data, base
+    if not name.endswith((".yaml", ".yml", ".json")):
+        raise ContentError(name, [ContentIssue("file", "upload a .yaml, .yml or .json file (or a pack bundle .zip)")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(name, [ContentIssue("file", "file is not UTF-8 text; save it as UTF-8")]) from exc
+    return name, parse_text(text, name), None
+
+
+async def _store_script(data: Any, source: str, db: Db, who: Admin) -> ContentDetail:
+    if detect_kind(data, source) != "interview_script":
+        raise ContentError(source, [ContentIssue("kind", "this is a task pack; upload it to /api/packs")])
+    content: ScriptContent = build_script(data, source)
+    stored = await ScriptRepo(db, who.employer_id).save(content, created_by=who.actor)
+    if stored.created:
+        AuditRepo(db, who.employer_id).record(
+            who.actor, "script.version_created", "script", stored.head.id, {"version": stored.version.version}
+        )
+    await db.commit()
+    return await _content_detail(ScriptRepo(db, who.employer_id), stored.head.id, stored.created)
+
+
+async def _store_pack(data: Any, source: str, db: Db, who: Admin, base_dir: Path | None = None) -> ContentDetail:
+    if detect_kind(data, source) != "task_pack":
+        raise ContentError(source, [ContentIssue("kind", "this is an interview script; upload it to /api/scripts")])
+    content: PackContent = await asyncio.to_thread(build_pack, data, source, base_dir)
+    asset_dir = str(base_dir) if base_dir is not None else None
+    stored = await PackRepo(db, who.employer_id).save(content, created_by=who.actor, asset_dir=asset_dir)
+    if stored.created:
+        AuditRepo(db, who.employer_id).record(
+            who.actor, "pack.version_created", "pack", stored.head.id, {"version": stored.version.version}
+        )
+    await db.commit()
+    return await _content_detail(PackRepo(db, who.employer_id), stored.head.id, stored.created)
+
+
+@router.get("/scripts", response_model=list[ContentSummary])
+async def list_scripts(db: Db, who: Caller) -> list[ContentSummary]:
+    """Interview scripts of your organisation."""
+    return [_summary(h) for h in await ScriptRepo(db, who.employer_id).all()]
+
+
+@router.post("/scripts", response_model=ContentDetail, status_code=201)
+async def create_script(body: ContentRequest, db: Db, who: Admin) -> ContentDetail:
+    """Create a script, or a new version of the script with the same id."""
+    return await _store_script(body.content, "body.content", db, who)
+
+
+@router.post("/scripts/upload", response_model=ContentDetail, status_code=201)
+async def upload_script(
+    file: Annotated[UploadFile, File()], db: Db, who: Admin, services: ServicesDep
+) -> ContentDetail:
+    """Upload a script as a YAML or JSON file."""
+    name, data, _ = await _read_upload(file, services)
+    return await _store_script(data, name, db, who)
+
+
+@router.get("/scripts/{script_id}", response_model=ContentDetail)
+async def get_script(script_id: str, db: Db, who: Caller) -> ContentDetail:
+    """A script with its latest content and version history."""
+    return await _content_detail(ScriptRepo(db, who.employer_id), script_id)
+
+
+@router.delete("/scripts/{script_id}", status_code=204)
+async def archive_script(script_id: str, db: Db, who: Admin) -> None:
+    """Hide a script from lists; invitations already sent keep their pinned version."""
+    await ScriptRepo(db, who.employer_id).archive(script_id)
+    AuditRepo(db, who.employer_id).record(who.actor, "script.archived", "script", script_id)
+    await db.commit()
+
+
+@router.get("/packs", response_model=list[ContentSummary])
+async def list_packs(db: Db, who: Caller) -> list[ContentSummary]:
+    """Task packs of your organisation."""
+    return [_summary(h) for h in await PackRepo(db, who.employer_id).all()]
+
+
+@router.post("/packs", response_model=ContentDetail, status_code=201)
+async def create_pack(body: ContentRequest, db: Db, who: Admin) -> ContentDetail:
+    """Create a pack, or a new version of the pack with the same id."""
+    return await _store_pack(body.content, "body.content", db, who)
+
+
+@router.post("/packs/upload", response_model=ContentDetail, status_code=201)
+async def upload_pack(file: Annotated[UploadFile, File()], db: Db, who: Admin, services: ServicesDep) -> ContentDetail:
+    """Upload a pack as YAML/JSON, or as a .zip bundle holding pack.yaml and the asset files it names."""
+    name, data, base_dir = await _read_upload(file, services)
+    return await _store_pack(data, name, db, who, base_dir)
+
+
+@router.get("/packs/{pack_id}", response_model=ContentDetail)
+async def get_pack(pack_id: str, db: Db, who: Caller) -> ContentDetail:
+    """A pack with its latest content (ground truth included: employers only) and version history."""
+    return await _content_detail(PackRepo(db, who.employer_id), pack_id)
+
+
+@router.delete("/packs/{pack_id}", status_code=204)
+async def archive_pack(pack_id: str, db: Db, who: Admin) -> None:
+    """Hide a pack from lists; invitations already sent keep their pinned version."""
+    await PackRepo(db, who.employer_id).archive(pack_id)
+    AuditRepo(db, who.employer_id).record(who.actor, "pack.archived", "pack", pack_id)
+    await db.commit()
+
+
+# --- invitations -----------------------------------------------------------------------------------
+
+
+def invitation_out(invitation: Invitation, services: Services) -> InvitationOut:
+    """The employer's view of an invitation, with its state as of now and the candidate link."""
+    return InvitationOut(
+        id=invitation.id,
+        mode=InvitationMode(invitation.mode),
+        state=effective_state(invitation, services.clock()),
+        candidate_name=invitation.candidate_name,
+        candidate_email=invitation.candidate_email,
+        script_version_id=invitation.script_version_id,
+        pack_version_id=invitation.pack_version_id,
+        time_multiplier=invitation.time_multiplier,
+        expires_at=invitation.expires_at,
+        created_at=invitation.created_at,
+        opened_at=invitation.opened_at,
+        started_at=invitation.started_at,
+        completed_at=invitation.completed_at,
+        revoked_at=invitation.revoked_at,
+        revoke_reason=invitation.revoke_reason,
+        candidate_url=f"{services.settings.base_url()}/c/{invitation.token}",
+    )
+
+
+async def _pinned_versions(
+    body: InvitationCreate, db: Db, employer_id: str
+) -> tuple[ScriptVersion | None, PackVersion | None]:
+    scripts, packs = ScriptRepo(db, employer_id), PackRepo(db, employer_id)
+    script_version = pack_version = None
+    if body.mode != InvitationMode.ASSESSMENT:
+        if body.script_id is None:
+            raise Conflict(f"mode '{body.mode.value}' needs script_id")
+        script_version = await scripts.latest((await scripts.get(body.script_id)).id)
+    if body.mode != InvitationMode.INTERVIEW:
+        pack_id = body.pack_id
+        if pack_id is None and script_version is not None:
+            linked = script_content(script_version).task_pack
+            if linked is None:
+                raise Conflict("the script links no task pack; pass pack_id")
+            try:
+                pack_id = (await packs.by_slug(linked)).id
+            except NotFound as exc:
+                raise Conflict(f"the script links task pack '{linked}', which this organisation lacks") from exc
+        if pack_id is None:
+            raise Conflict(f"mode '{body.mode.value}' needs pack_id")
+        pack_version = await packs.latest((await packs.get(pack_id)).id)
+    return script_version, pack_version
+
+
+@router.post("/invitations", response_model=InvitationOut, status_code=201)
+async def create_invitation(body: InvitationCreate, db: Db, who: Admin, services: ServicesDep) -> InvitationOut:
+    """Invite a candidate; the invitation pins the latest script and pack versions."""
+    script_version, pack_version = await _pinned_versions(body, db, who.employer_id)
+    days = body.expires_in_days or services.settings.invitation_ttl_days
+    invitation = await InvitationRepo(db, who.employer_id).create(
+        mode=body.mode,
+        candidate_name=body.candidate_name,
+        candidate_email=body.candidate_email,
+        script_version=script_version,
+        pack_version=pack_version,
+        ttl=timedelta(days=days),
+        now=services.clock(),
+        created_by=who.actor,
+        time_multiplier=body.time_multiplier,
+    )
+    AuditRepo(db, who.employer_id).record(
+        who.actor, "invitation.created", "invitation", invitation.id, {"mode": body.mode.value}
+    )
+    await db.commit()
+    return invitation_out(invitation, services)
+
+
+@router.get("/invitations", response_model=InvitationPage)
+async def list_invitations(
+    db: Db,
+    who: Caller,
+    services: ServicesDep,
+    state: InvitationState | None = None,
+    mode: InvitationMode | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> InvitationPage:
+    """Invitations, newest first, filtered by state, mode or a name/email search."""
+    repo = InvitationRepo(db, who.employer_id)
+    await repo.expire_due(services.clock())
+    await db.commit()
+    rows, total = await repo.search(InvitationFilter(state=state, mode=mode, query=q, limit=limit, offset=offset))
+    return InvitationPage(total=total, limit=limit, offset=offset, items=[invitation_out(r, services) for r in rows])
+
+
+@router.get("/invitations/{invitation_id}", response_model=InvitationOut)
+async def get_invitation(invitation_id: str, db: Db, who: Caller, services: ServicesDep) -> InvitationOut:
+    """One invitation with its candidate link."""
+    return invitation_out(await InvitationRepo(db, who.employer_id).get(invitation_id), services)
+
+
+@router.post("/invitations/{invitation_id}/revoke", response_model=InvitationOut)
+async def revoke_invitation(
+    invitation_id: str, body: RevokeRequest, db: Db, who: Admin, services: ServicesDep
+) -> InvitationOut:
+    """Revoke an invitation; its link answers 410 from now on."""
+    invitation = await InvitationRepo(db, who.employer_id).revoke(invitation_id, body.reason, services.clock())
+    AuditRepo(db, who.employer_id).record(
+        who.actor, "invitation.revoked", "invitation", invitation.id, {"reason": body.reason}
+    )
+    await db.commit()
+    return invitation_out(invitation, services)
+
+
+# --- API keys and audit ----------------------------------------------------------------------------
+
+
+def _key_out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        role=key.role,  # type: ignore[arg-type]
+        prefix=key.prefix,
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+@router.post("/api-keys", response_model=ApiKeyIssued, status_code=201)
+async def create_api_key(body: ApiKeyCreate, db: Db, who: Admin) -> ApiKeyIssued:
+    """Issue an API key for an integration; the secret is returned once."""
+    issued = await issue_api_key(db, who.employer_id, body.name, body.role, created_by=who.actor)
+    AuditRepo(db, who.employer_id).record(who.actor, "api_key.created", "api_key", issued.key.id, {"name": body.name})
+    await db.commit()
+    return ApiKeyIssued(**_key_out(issued.key).model_dump(), secret=issued.secret)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyOut])
+async def list_api_keys(db: Db, who: Admin) -> list[ApiKeyOut]:
+    """Your organisation's API keys (no secrets)."""
+    return [_key_out(k) for k in await api_keys_of(db, who.employer_id)]
+
+
+@router.delete("/api-keys/{key_id}", status_code=204)
+async def revoke_api_key(key_id: str, db: Db, who: Admin, services: ServicesDep) -> None:
+    """Revoke an API key; calls with it get 401 at once."""
+    await revoke_key(db, who.employer_id, key_id, services.clock())
+    AuditRepo(db, who.employer_id).record(who.actor, "api_key.revoked", "api_key", key_id)
+    await db.commit()
+
+
+@router.get("/audit", response_model=list[AuditEntry])
+async def audit_log(
+    db: Db,
+    who: Caller,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> list[AuditEntry]:
+    """The audit trail, newest first; ``before`` pages back by entry id."""
+    rows = await AuditRepo(db, who.employer_id).recent(limit, before)
+    return [
+        AuditEntry(
+            id=r.id,
+            actor=r.actor,
+            action=r.action,
+            target_type=r.target_type,
+            target_id=r.target_id,
+            detail=r.detail,
+            at=r.at,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,219 @@
+"""The ``gaia`` command: serve, validate, invite, export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from prompts.errors import ContentError
+from prompts.loader import load_content
+from prompts.script import InterviewScript
+from server.services import start_services
+from server.settings import Settings
+from server.store.models import InvitationMode
+from server.store.repos.accounts import employer_by_slug
+from server.store.repos.base import Conflict, NotFound
+from server.store.repos.content import PackRepo, ScriptRepo, script_content
+
+EPILOG = "Settings come from GAIA_* environment variables; see README.md, section Configuration."
+
+
+def _describe(content: object) -> str:
+    if isinstance(content, InterviewScript):
+        return (
+            f"interview script '{content.id}': {len(content.questions())} questions in {len(content.sections)} sections"
+        )
+    tasks = getattr(content, "tasks", [])
+    items = sum(len(t.items) for t in tasks)
+    return f"task pack '{getattr(content, 'id', '?')}': {len(tasks)} tasks, {items} items"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Lint content files; print every issue and exit 1 when any file fails."""
+    failed = 0
+    for name in args.files:
+        try:
+            content = load_content(Path(name))
+        except ContentError as exc:
+            failed += 1
+            print(str(exc), file=sys.stderr)
+            continue
+        print(f"ok  {name}: {_describe(content)}")
+    if failed:
+        print(f"{failed} of {len(args.files)} file(s) failed validation", file=sys.stderr)
+    return 1 if failed else 0
+
+
+async def _serve(settings: Settings, seed: bool) -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.seed import DEMO_ADMIN, DEMO_REVIEWER, seed_demo
+
+    services = await start_services(settings)
+    world = None
+    if seed:
+        async with services.sessions() as session:
+            world = await seed_demo(session, services.clock(), settings.invitation_ttl_days)
+            await session.commit()
+    app = create_app(settings, services)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn exposes only a flag)
+        await asyncio.sleep(0.05)
+    if task.done():
+        await services.close()
+        await task
+        raise SystemExit(f"could not start on {settings.host}:{settings.port} (is the port in use? set GAIA_PORT)")
+    base = settings.base_url()
+    print(f"GAIA is running at {base}  (health: {base}/healthz, API docs: {base}/docs)")
+    if world is not None:
+        first = next(iter(world.invitations.values()), None)
+        print(f"  Employer:  {base}/employer        sign in as {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}")
+        if first is not None:
+            print(f"  Reviewer:  {base}/review/{first.id}  sign in as {DEMO_REVIEWER[0]} / {DEMO_REVIEWER[1]}")
+        print("  Candidate links (one per invitation mode):")
+        for mode, invitation in world.invitations.items():
+            print(f"    {mode.value:<22} {invitation.candidate_name:<14} {base}/c/{invitation.token}")
+    print("Press Ctrl+C to stop.", flush=True)
+    try:
+        await task
+    finally:
+        await services.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the server (migrating the database and seeding the demo on first start)."""
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings(**overrides)
+    try:
+        asyncio.run(_serve(settings, seed=not args.no_seed))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _invite(args: argparse.Namespace, settings: Settings) -> str:
+    from server.store.repos.audit import AuditRepo
+    from server.store.repos.invitations import InvitationRepo
+
+    services = await start_services(settings)
+    try:
+        async with services.sessions() as session:
+            employer = await employer_by_slug(session, args.employer)
+            if employer is None:
+                raise NotFound("employer", args.employer)
+            mode = InvitationMode(args.mode)
+            scripts, packs = ScriptRepo(session, employer.id), PackRepo(session, employer.id)
+            script_version = pack_version = None
+            if mode != InvitationMode.ASSESSMENT or args.pack is None:
+                script_version = await scripts.latest((await scripts.by_slug(args.script)).id)
+            if mode != InvitationMode.INTERVIEW:
+                slug = args.pack or (script_content(script_version).task_pack if script_version else None)
+                if slug is None:
+                    raise Conflict("pass --pack: the script links no task pack")
+                pack_version = await packs.latest((await packs.by_slug(slug)).id)
+            invitation = await InvitationRepo(session, employer.id).create(
+                mode=mode,
+                candidate_name=args.name,
+                candidate_email=args.email,
+                script_version=script_version,
+                pack_version=pack_version,
+                ttl=timedelta(days=args.days or settings.invitation_ttl_days),
+                now=services.clock(),
+                created_by="cli",
+            )
+            AuditRepo(session, employer.id).record("cli", "invitation.created", "invitation", invitation.id)
+            await session.commit()
+            return f"{invitation.id}\t{settings.base_url()}/c/{invitation.token}"
+    finally:
+        await services.close()
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    """Create an invitation from the terminal and print its id and candidate link."""
+    try:
+        print(asyncio.run(_invite(args, Settings())))
+    except (NotFound, Conflict) as exc:
+        print(f"gaia invite: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _export(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
+    from server.export import export_invitation
+
+    services = await start_services(settings)
+    try:
+        async with services.sessions() as session:
+            employer = await employer_by_slug(session, args.employer)
+            if employer is None:
+                raise NotFound("employer", args.employer)
+            return await export_invitation(session, employer.id, args.invitation)
+    finally:
+        await services.close()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write an invitation's stored results as JSON to stdout or a file."""
+    try:
+        doc = asyncio.run(_export(args, Settings()))
+    except NotFound as exc:
+        print(f"gaia export: {exc}", file=sys.stderr)
+        return 1
+    text = json.dumps(doc, indent=2, sort_keys=True)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with help for every command."""
+    parser = argparse.ArgumentParser(prog="gaia", description="GAIA voice interviews and work samples.", epilog=EPILOG)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server (seeds a demo employer on first start)", epilog=EPILOG)
+    serve.add_argument("--host", help="bind address (GAIA_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (GAIA_PORT, default 8000)")
+    serve.add_argument("--no-seed", action="store_true", help="do not create the demo employer")
+    serve.set_defaults(func=cmd_serve)
+
+    validate = commands.add_parser("validate", help="lint interview scripts and task packs (YAML or JSON)")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.set_defaults(func=cmd_validate)
+
+    invite = commands.add_parser("invite", help="create an invitation and print its candidate link", epilog=EPILOG)
+    invite.add_argument("--employer", default="demo", help="employer slug (default: demo)")
+    invite.add_argument("--mode", required=True, choices=[m.value for m in InvitationMode])
+    invite.add_argument("--name", required=True, help="candidate name")
+    invite.add_argument("--email", help="candidate email")
+    invite.add_argument("--script", default="data-annotator", help="script id (default: data-annotator)")
+    invite.add_argument("--pack", help="task pack id (default: the one the script links)")
+    invite.add_argument("--days", type=int, help="days until the link expires (GAIA_INVITATION_TTL_DAYS)")
+    invite.set_defaults(func=cmd_invite)
+
+    export = commands.add_parser("export", help="print an invitation's results as JSON", epilog=EPILOG)
+    export.add_argument("invitation", metavar="INVITATION_ID")
+    export.add_argument("--employer", default="demo", help="employer slug the invitation belongs to (default: demo)")
+    export.add_argument("--output", "-o", help="write to this file instead of stdout")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gaia`` console script."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""One error shape for every 4xx: ``{"error": code, "message": text, "detail": [{"field", "message"}]}``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from prompts.errors import ContentError, format_path
+from server.lifecycle import IllegalTransition
+from server.store.repos.base import Conflict, NotFound
+
+
+class Gone(Exception):
+    """The resource existed and is no longer available (expired or revoked invitation)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        self.message = message
+        self.reason = reason
+        super().__init__(message)
+
+
+def error_body(code: str, message: str, detail: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """The JSON body of an error response."""
+    return {"error": code, "message": message, "detail": list(detail)}
+
+
+def _validation_rows(exc: RequestValidationError) -> list[dict[str, str]]:
+    rows = []
+    for err in exc.errors():
+        field = format_path(err.get("loc", ()))
+        message = str(err.get("msg", "invalid value"))
+        kind = err.get("type")
+        if kind == "json_invalid":
+            context = err.get("ctx", {}).get("error", "")
+            message = f"body is not valid JSON: {context}".rstrip(": ")
+        elif kind == "extra_forbidden":
+            message = "unknown field; remove it or check its spelling"
+        elif kind == "missing":
+            message = "required field is missing"
+        rows.append({"field": field, "message": message})
+    return rows
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map domain errors to precise 4xx responses; nothing a client sends becomes a 500."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        rows = _validation_rows(exc)
+        fields = ", ".join(row["field"] for row in rows) or "request"
+        return JSONResponse(status_code=422, content=error_body("invalid_request", f"invalid: {fields}", rows))
+
+    @app.exception_handler(ContentError)
+    async def _content(_request: Request, exc: ContentError) -> JSONResponse:
+        message = f"{exc.source} does not validate ({len(exc.issues)} issue(s))"
+        return JSONResponse(status_code=422, content=error_body("invalid_content", message, exc.as_dicts()))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content=error_body("not_found", str(exc)))
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse(status_code=409, content=error_body("conflict", str(exc)))
+
+    @app.exception_handler(IllegalTransition)
+    async def _transition(_request: Request, exc: IllegalTransition) -> JSONResponse:
+        return JSONResponse(status_code=409, content=error_body("conflict", str(exc)))
+
+    @app.exception_handler(Gone)
+    async def _gone(_request: Request, exc: Gone) -> JSONResponse:
+        return JSONResponse(status_code=410, content=error_body(exc.reason, exc.message))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+        }.get(exc.status_code, "error")
+        rows = [{"field": "body", "message": str(exc.detail)}] if exc.status_code == 413 else []
+        return JSONResponse(
+            status_code=exc.status_code,
+            content=error_body(code, str(exc.detail), rows),
+            headers=getattr(exc, "headers", None),
+        )

@@ -1,0 +1,63 @@
+"""The long-lived objects one server process shares, built from Settings and passed to handlers."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from media.models import ModelPaths, resolve_models
+from server.bus import Bus, create_bus
+from server.settings import Settings
+from server.store.db import create_engine, migrate, session_factory
+from server.store.models import utcnow
+
+
+@dataclass
+class Services:
+    """Settings, database, bus, model paths and the clock of one process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: Bus
+    models: ModelPaths
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self.bus.close()
+        await self.engine.dispose()
+
+
+def secret_key(settings: Settings) -> str:
+    """The cookie-signing key: from settings, else one generated once and kept in the data folder."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path: Path = settings.data_dir / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+async def start_services(settings: Settings) -> Services:
+    """Migrate the database and connect everything the app needs."""
+    url = settings.resolved_database_url()
+    engine = create_engine(url)
+    if settings.run_migrations:
+        await migrate(url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        bus=create_bus(settings.redis_url),
+        models=resolve_models(settings.stt_model, settings.tts_voice),
+    )

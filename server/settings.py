@@ -1,0 +1,67 @@
+"""Every setting of the service in one object, read from ``GAIA_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service configuration; build it once at start-up and pass it in."""
+
+    model_config = SettingsConfigDict(env_prefix="GAIA_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; PostgreSQL e.g. postgresql://user@host/db. Default: SQLite in data_dir.",
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL for the event bus; in-process bus when unset.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str | None = Field(default=None, description="Base URL used in links; default http://host:port.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs session cookies; generated and kept in data_dir when unset."
+    )
+    cookie_secure: bool = False
+    max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    invitation_ttl_days: int = Field(default=14, gt=0, le=365)
+    run_migrations: bool = True
+    stt_model: Path | None = None
+    tts_voice: Path | None = None
+    llm_model: str | None = None
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "GAIA_OPENAI_BASE_URL")
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "GAIA_OPENAI_API_KEY")
+    )
+    livekit_url: str | None = Field(default=None, validation_alias=AliasChoices("LIVEKIT_URL", "GAIA_LIVEKIT_URL"))
+    livekit_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("LIVEKIT_API_KEY", "GAIA_LIVEKIT_API_KEY")
+    )
+    livekit_api_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("LIVEKIT_API_SECRET", "GAIA_LIVEKIT_API_SECRET")
+    )
+
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL: asyncpg for PostgreSQL, aiosqlite for the default file."""
+        if not self.database_url:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'gaia.db').resolve()}"
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+psycopg://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+        return url
+
+    def base_url(self) -> str:
+        """Where people reach the service, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def recordings_dir(self) -> Path:
+        """Folder for session recordings."""
+        return self.data_dir / "recordings"

@@ -1,0 +1,1 @@
+"""Repositories, one module per aggregate. Tenant repositories scope every query by employer."""

@@ -1,0 +1,104 @@
+"""HTML pages: sign-in, the employer dashboard, the reviewer's candidate page and the candidate landing page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from server.api.candidate import candidate_invitation
+from server.api.employer import invitation_out
+from server.auth import Principal, current_principal
+from server.deps import Db, ServicesDep
+from server.errors import Gone
+from server.store.models import Employer
+from server.store.repos.base import NotFound
+from server.store.repos.content import PackRepo, ScriptRepo
+from server.store.repos.invitations import InvitationFilter, InvitationRepo
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+class _SignInRequired(Exception):
+    pass
+
+
+async def page_principal(request: Request, db: Db) -> Principal:
+    """The signed-in user for a page; unauthenticated visitors are sent to /login."""
+    try:
+        return await current_principal(request, db)
+    except HTTPException as exc:
+        if exc.status_code == 401:
+            raise _SignInRequired from exc
+        raise
+
+
+PageUser = Annotated[Principal, Depends(page_principal)]
+
+
+def install_page_redirects(app: FastAPI) -> None:
+    """Turn a page's sign-in requirement into a redirect to /login?next=…"""
+
+    @app.exception_handler(_SignInRequired)
+    async def _to_login(request: Request, _exc: _SignInRequired) -> Response:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+@router.get("/", response_model=None)
+async def home() -> RedirectResponse:
+    return RedirectResponse("/employer", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: str = "/employer") -> HTMLResponse:
+    safe_next = next if next.startswith("/") and not next.startswith("//") else "/employer"
+    return TEMPLATES.TemplateResponse(request, "login.html", {"next": safe_next})
+
+
+@router.get("/employer", response_class=HTMLResponse)
+async def employer_page(request: Request, who: PageUser, db: Db, services: ServicesDep) -> HTMLResponse:
+    repo = InvitationRepo(db, who.employer_id)
+    await repo.expire_due(services.clock())
+    await db.commit()
+    rows, total = await repo.search(InvitationFilter(limit=200))
+    employer = await db.get(Employer, who.employer_id)
+    context = {
+        "employer": employer,
+        "who": who,
+        "invitations": [invitation_out(r, services) for r in rows],
+        "total": total,
+        "scripts": await ScriptRepo(db, who.employer_id).all(),
+        "packs": await PackRepo(db, who.employer_id).all(),
+    }
+    return TEMPLATES.TemplateResponse(request, "employer.html", context)
+
+
+@router.get("/review/{invitation_id}", response_class=HTMLResponse)
+async def review_page(
+    request: Request, invitation_id: str, who: PageUser, db: Db, services: ServicesDep
+) -> HTMLResponse:
+    invitation = invitation_out(await InvitationRepo(db, who.employer_id).get(invitation_id), services)
+    employer = await db.get(Employer, who.employer_id)
+    return TEMPLATES.TemplateResponse(
+        request, "review.html", {"invitation": invitation, "employer": employer, "who": who}
+    )
+
+
+@router.get("/c/{token}", response_class=HTMLResponse)
+async def candidate_page(request: Request, token: str, db: Db, services: ServicesDep) -> HTMLResponse:
+    try:
+        view = await candidate_invitation(token, db, services)
+    except Gone as exc:
+        return TEMPLATES.TemplateResponse(request, "candidate_gone.html", {"message": exc.message}, status_code=410)
+    except NotFound:
+        return TEMPLATES.TemplateResponse(
+            request,
+            "candidate_gone.html",
+            {"message": "This link is not valid. Check that you copied the whole link from your invitation."},
+            status_code=404,
+        )
+    return TEMPLATES.TemplateResponse(request, "candidate.html", {"view": view})
