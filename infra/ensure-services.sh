@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Start Redis (required by the tests) and PostgreSQL (optional: its tests skip when absent) if they are not running.
+# What the test suite needs beyond Python packages: Debian's chromium (browser tests), Redis (bus tests),
+# PostgreSQL (optional: its tests skip when absent). Installs or starts each one that is missing.
 set -u
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "installing Debian's chromium for the browser tests"
+  apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || echo "chromium install failed" >&2
+fi
 if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
   if command -v redis-server >/dev/null; then
     echo "starting redis-server on 127.0.0.1:6379"
