@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.store.models import PackVersion, ScriptVersion
+from server.store.repos.content import PackRepo, ScriptRepo
 from server.store.repos.invitations import InvitationRepo
 from server.store.repos.results import ResultsRepo, row_dict
 
@@ -21,11 +21,11 @@ async def export_invitation(session: AsyncSession, employer_id: str, invitation_
     invitation_data.pop("token")
     doc: dict[str, Any] = {"format": EXPORT_FORMAT, "invitation": invitation_data}
     if invitation.script_version_id:
-        script = await session.get(ScriptVersion, invitation.script_version_id)
-        doc["script_version"] = row_dict(script) if script else None
+        script = await ScriptRepo(session, employer_id).version(invitation.script_version_id)
+        doc["script_version"] = row_dict(script)
     if invitation.pack_version_id:
-        pack = await session.get(PackVersion, invitation.pack_version_id)
-        doc["pack_version"] = row_dict(pack) if pack else None
+        pack = await PackRepo(session, employer_id).version(invitation.pack_version_id)
+        doc["pack_version"] = row_dict(pack)
     sessions = []
     for s in await results.sessions(invitation.id):
         entry = row_dict(s)

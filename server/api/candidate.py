@@ -15,10 +15,11 @@ from server.api.schemas import CandidateInvitation
 from server.deps import Db, ServicesDep
 from server.errors import Gone
 from server.lifecycle import effective_state, transition
-from server.store.models import Employer, Invitation, InvitationMode, InvitationState, PackVersion, ScriptVersion
+from server.store.models import Employer, Invitation, InvitationMode, InvitationState, PackVersion
+from server.store.repos.accounts import employer_by_id
 from server.store.repos.audit import AuditRepo
 from server.store.repos.base import NotFound
-from server.store.repos.content import pack_content, script_content
+from server.store.repos.content import PackRepo, ScriptRepo, pack_content, script_content
 from server.store.repos.invitations import invitation_by_token
 
 router = APIRouter(prefix="/api/candidate", tags=["candidate"])
@@ -27,8 +28,7 @@ router = APIRouter(prefix="/api/candidate", tags=["candidate"])
 async def resolve_token(db: AsyncSession, token: str, services: ServicesDep) -> tuple[Invitation, Employer]:
     """The token's invitation and employer; 404 for an unknown token, 410 with a reason when it is over."""
     invitation = await invitation_by_token(db, token)
-    employer = await db.get(Employer, invitation.employer_id)
-    assert employer is not None  # foreign key
+    employer = await employer_by_id(db, invitation.employer_id)
     state = effective_state(invitation, services.clock())
     if state == InvitationState.EXPIRED:
         raise Gone(
@@ -55,12 +55,10 @@ async def candidate_invitation(token: str, db: Db, services: ServicesDep) -> Can
     interview = assessment = None
     time_limit_s = None
     if invitation.script_version_id is not None:
-        script_version = await db.get(ScriptVersion, invitation.script_version_id)
-        assert script_version is not None
+        script_version = await ScriptRepo(db, invitation.employer_id).version(invitation.script_version_id)
         interview = public_script(script_content(script_version))
     if invitation.pack_version_id is not None:
-        pack_version = await db.get(PackVersion, invitation.pack_version_id)
-        assert pack_version is not None
+        pack_version = await PackRepo(db, invitation.employer_id).version(invitation.pack_version_id)
         pack = pack_content(pack_version)
         assessment = public_pack(pack, materialize(pack, invitation.seed), _asset_url(token))
         time_limit_s = round(pack.time_limit_s * invitation.time_multiplier)
@@ -80,8 +78,10 @@ async def candidate_invitation(token: str, db: Db, services: ServicesDep) -> Can
 async def candidate_asset(token: str, task_id: str, item_id: str, db: Db, services: ServicesDep) -> FileResponse:
     """An item's image or file, only through the token of an invitation whose pack has it."""
     invitation, _ = await resolve_token(db, token, services)
-    pack_version = await db.get(PackVersion, invitation.pack_version_id) if invitation.pack_version_id else None
-    if pack_version is None or pack_version.asset_dir is None:
+    if invitation.pack_version_id is None:
+        raise NotFound("asset", f"{task_id}/{item_id}")
+    pack_version = await PackRepo(db, invitation.employer_id).version(invitation.pack_version_id)
+    if pack_version.asset_dir is None:
         raise NotFound("asset", f"{task_id}/{item_id}")
     path, media_type = _asset_file(pack_version, task_id, item_id)
     return FileResponse(path, media_type=media_type)

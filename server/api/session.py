@@ -7,8 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from server.api.schemas import LoginRequest, MeResponse
 from server.auth import SESSION_USER, Caller
 from server.deps import Db
-from server.store.models import Employer
-from server.store.repos.accounts import authenticate, user_by_id
+from server.store.repos.accounts import authenticate, employer_by_id, user_by_id
 from server.store.repos.audit import AuditRepo
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -24,8 +23,7 @@ async def login(body: LoginRequest, request: Request, db: Db) -> MeResponse:
     await db.commit()
     request.session.clear()
     request.session[SESSION_USER] = user.id
-    employer = await db.get(Employer, user.employer_id)
-    assert employer is not None
+    employer = await employer_by_id(db, user.employer_id)
     return MeResponse(
         employer_id=employer.id,
         employer_name=employer.name,
@@ -45,8 +43,7 @@ async def logout(request: Request) -> None:
 @router.get("/me", response_model=MeResponse)
 async def me(who: Caller, db: Db) -> MeResponse:
     """Who you are signed in as, and for which organisation."""
-    employer = await db.get(Employer, who.employer_id)
-    assert employer is not None
+    employer = await employer_by_id(db, who.employer_id)
     user = await user_by_id(db, who.user_id) if who.user_id else None
     return MeResponse(
         employer_id=employer.id,

@@ -14,7 +14,7 @@ from server.api.employer import invitation_out
 from server.auth import Principal, current_principal
 from server.deps import Db, ServicesDep
 from server.errors import Gone
-from server.store.models import Employer
+from server.store.repos.accounts import employer_by_id
 from server.store.repos.base import NotFound
 from server.store.repos.content import PackRepo, ScriptRepo
 from server.store.repos.invitations import InvitationFilter, InvitationRepo
@@ -65,7 +65,7 @@ async def employer_page(request: Request, who: PageUser, db: Db, services: Servi
     await repo.expire_due(services.clock())
     await db.commit()
     rows, total = await repo.search(InvitationFilter(limit=200))
-    employer = await db.get(Employer, who.employer_id)
+    employer = await employer_by_id(db, who.employer_id)
     context = {
         "employer": employer,
         "who": who,
@@ -82,7 +82,7 @@ async def review_page(
     request: Request, invitation_id: str, who: PageUser, db: Db, services: ServicesDep
 ) -> HTMLResponse:
     invitation = invitation_out(await InvitationRepo(db, who.employer_id).get(invitation_id), services)
-    employer = await db.get(Employer, who.employer_id)
+    employer = await employer_by_id(db, who.employer_id)
     return TEMPLATES.TemplateResponse(
         request, "review.html", {"invitation": invitation, "employer": employer, "who": who}
     )

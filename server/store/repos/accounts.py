@@ -135,3 +135,11 @@ async def revoke_api_key(session: AsyncSession, employer_id: str, key_id: str, n
     if key.revoked_at is None:
         key.revoked_at = now
     return key
+
+
+async def employer_by_id(session: AsyncSession, employer_id: str) -> Employer:
+    """The employer with this id (callers hold it from an authenticated principal or an invitation)."""
+    employer = await session.get(Employer, employer_id)
+    if employer is None:
+        raise NotFound("employer", employer_id)
+    return employer
