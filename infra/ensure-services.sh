@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# What the test suite needs beyond Python packages: Debian's chromium (browser tests), Redis (bus tests),
+# What the test suite needs beyond Python packages: Debian's chromium (browser tests), espeak-ng and sox
+# (real speech for the voice tests), Redis (bus tests),
 # PostgreSQL (optional: its tests skip when absent). Installs or starts each one that is missing.
 set -u
-if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  echo "installing Debian's chromium for the browser tests"
+missing=()
+for tool in chromium espeak-ng sox; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "installing Debian packages the tests need: ${missing[*]}"
   apt-get update -qq >/dev/null 2>&1 || true
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || echo "chromium install failed" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || echo "apt-get install ${missing[*]} failed" >&2
 fi
 if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
   if command -v redis-server >/dev/null; then

@@ -1,0 +1,223 @@
+"""Speech to text: a livekit-agents ``stt.STT`` on faster-whisper (CTranslate2, int8, CPU), with a
+VAD-gated stream that emits interim transcripts while the candidate is still speaking."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from faster_whisper import WhisperModel
+from livekit.agents import stt, utils, vad
+from livekit.agents.language import LanguageCode
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr, TimedString
+from numpy.typing import NDArray
+
+from media.audio import Resampler, int16_to_float32
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class STTOptions:
+    """Model location and decoding choices."""
+
+    model_dir: Path
+    language: str = "en"
+    compute_type: str = "int8"
+    beam_size: int = 1
+    cpu_threads: int = 2
+    workers: int = 1
+    interim_interval_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One decoded utterance: text, words with times (seconds from the buffer's start), confidence."""
+
+    text: str
+    words: tuple[TimedString, ...]
+    confidence: float
+    duration_s: float
+
+
+class WhisperSTT(stt.STT[Any]):
+    """faster-whisper behind the livekit STT interface; one model per process, decoded off the event loop."""
+
+    def __init__(self, options: STTOptions, vad_detector: vad.VAD | None = None) -> None:
+        super().__init__(
+            capabilities=stt.STTCapabilities(
+                streaming=vad_detector is not None, interim_results=vad_detector is not None, aligned_transcript="word"
+            )
+        )
+        self.options = options
+        self._vad = vad_detector
+        self._model: WhisperModel | None = None
+        self._load_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="whisper")
+
+    @property
+    def model(self) -> str:
+        return self.options.model_dir.name
+
+    @property
+    def provider(self) -> str:
+        return "faster-whisper"
+
+    def prewarm(self) -> None:
+        """Load the model now rather than on the first utterance."""
+        self._whisper()
+
+    def _whisper(self) -> WhisperModel:
+        with self._load_lock:
+            if self._model is None:
+                self._model = WhisperModel(
+                    str(self.options.model_dir),
+                    device="cpu",
+                    compute_type=self.options.compute_type,
+                    cpu_threads=self.options.cpu_threads,
+                    num_workers=self.options.workers,
+                    local_files_only=True,
+                )
+            return self._model
+
+    def transcribe_samples(self, samples: NDArray[np.int16], language: str | None = None) -> Transcript:
+        """Decode 16 kHz mono int16 samples (blocking; call from a worker thread)."""
+        segments, _info = self._whisper().transcribe(
+            int16_to_float32(samples),
+            language=language or self.options.language,
+            beam_size=self.options.beam_size,
+            word_timestamps=True,
+            vad_filter=False,
+            condition_on_previous_text=False,
+        )
+        words: list[TimedString] = []
+        texts: list[str] = []
+        probabilities: list[float] = []
+        for segment in segments:
+            texts.append(segment.text.strip())
+            for word in segment.words or []:
+                words.append(
+                    TimedString(
+                        word.word.strip(), start_time=word.start, end_time=word.end, confidence=word.probability
+                    )
+                )
+                probabilities.append(word.probability)
+        text = " ".join(t for t in texts if t)
+        confidence = float(np.mean(probabilities)) if probabilities else 0.0
+        return Transcript(text, tuple(words), confidence, len(samples) / SAMPLE_RATE)
+
+    async def transcribe(self, samples: NDArray[np.int16], language: str | None = None) -> Transcript:
+        """Decode on the STT thread pool, keeping the event loop free."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self.transcribe_samples, samples, language)
+
+    async def _recognize_impl(
+        self,
+        buffer: utils.AudioBuffer,
+        *,
+        language: NotGivenOr[str] = NOT_GIVEN,
+        conn_options: APIConnectOptions,
+    ) -> stt.SpeechEvent:
+        frame = utils.merge_frames(buffer)
+        samples = Resampler(SAMPLE_RATE).push_frame(frame)
+        transcript = await self.transcribe(samples, language if isinstance(language, str) else None)
+        return speech_event(stt.SpeechEventType.FINAL_TRANSCRIPT, transcript, self.options.language)
+
+    def stream(
+        self, *, language: NotGivenOr[str] = NOT_GIVEN, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> WhisperStream:
+        if self._vad is None:
+            raise RuntimeError("streaming needs a VAD: build WhisperSTT(options, vad_detector=...)")
+        return WhisperStream(self, self._vad, conn_options)
+
+    async def aclose(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def speech_event(kind: stt.SpeechEventType, transcript: Transcript, language: str) -> stt.SpeechEvent:
+    """A livekit SpeechEvent carrying one transcript with its word times."""
+    data = stt.SpeechData(
+        language=LanguageCode(language),
+        text=transcript.text,
+        start_time=0.0,
+        end_time=transcript.duration_s,
+        confidence=transcript.confidence,
+        words=list(transcript.words),
+    )
+    return stt.SpeechEvent(type=kind, request_id=uuid.uuid4().hex[:12], alternatives=[data])
+
+
+class WhisperStream(stt.RecognizeStream):
+    """VAD-gated recognition: interim decodes of the growing utterance at a bounded rate, a final on end of speech."""
+
+    def __init__(self, whisper: WhisperSTT, vad_detector: vad.VAD, conn_options: APIConnectOptions) -> None:
+        super().__init__(stt=whisper, conn_options=conn_options)
+        self._whisper = whisper
+        self._vad = vad_detector
+
+    async def _run(self) -> None:
+        vad_stream = self._vad.stream()
+        opts = self._whisper.options
+        utterance: list[NDArray[np.int16]] = []
+        interim_task: asyncio.Task[Any] | None = None
+        last_interim = 0.0
+
+        async def forward() -> None:
+            async for item in self._input_ch:
+                if isinstance(item, self._FlushSentinel):
+                    vad_stream.flush()
+                else:
+                    vad_stream.push_frame(item)
+            vad_stream.end_input()
+
+        async def interim(samples: NDArray[np.int16]) -> None:
+            transcript = await self._whisper.transcribe(samples)
+            if transcript.text and utterance:  # still speaking: a final would supersede it
+                self._event_ch.send_nowait(
+                    speech_event(stt.SpeechEventType.INTERIM_TRANSCRIPT, transcript, opts.language)
+                )
+
+        def samples_of(ev: vad.VADEvent) -> NDArray[np.int16]:
+            frame = utils.merge_frames(ev.frames)
+            return np.frombuffer(frame.data, dtype=np.int16).copy()
+
+        forwarder = asyncio.create_task(forward())
+        try:
+            async for ev in vad_stream:
+                if ev.type == vad.VADEventType.START_OF_SPEECH:
+                    utterance = [samples_of(ev)]
+                    last_interim = time.monotonic()
+                    self._event_ch.send_nowait(stt.SpeechEvent(type=stt.SpeechEventType.START_OF_SPEECH))
+                elif ev.type == vad.VADEventType.INFERENCE_DONE and ev.speaking and utterance:
+                    utterance.append(samples_of(ev))
+                    due = time.monotonic() - last_interim >= opts.interim_interval_s
+                    if due and (interim_task is None or interim_task.done()):
+                        last_interim = time.monotonic()
+                        interim_task = asyncio.create_task(interim(np.concatenate(utterance)))
+                elif ev.type == vad.VADEventType.END_OF_SPEECH:
+                    samples = samples_of(ev)
+                    utterance = []
+                    speech_end = time.time() - ev.silence_duration
+                    self._event_ch.send_nowait(
+                        stt.SpeechEvent(type=stt.SpeechEventType.END_OF_SPEECH, speech_end_time=speech_end)
+                    )
+                    transcript = await self._whisper.transcribe(samples)
+                    if transcript.text:
+                        final = speech_event(stt.SpeechEventType.FINAL_TRANSCRIPT, transcript, opts.language)
+                        final.speech_end_time = speech_end
+                        self._event_ch.send_nowait(final)
+        finally:
+            await utils.aio.cancel_and_wait(forwarder)
+            if interim_task is not None:
+                await utils.aio.cancel_and_wait(interim_task)
+            await vad_stream.aclose()

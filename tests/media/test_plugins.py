@@ -1,0 +1,141 @@
+"""The local model plugins against the real models and real (synthesized) speech."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+from livekit.agents import stt, vad
+
+from media.audio import Resampler, rms_dbfs
+from media.models import resolve_models
+from media.stt import STTOptions, WhisperSTT
+from media.tts import PiperTTS, TTSOptions
+from media.vad import VADOptions, WebRTCVAD
+from tests.media.speech import frames, join, read_wav, say, silence
+
+ANSWER = "I read the whole guideline twice and I flag unclear items to the project lead."
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("speech")
+
+
+@pytest.fixture(scope="module")
+def whisper() -> WhisperSTT:
+    paths = resolve_models()
+    assert paths.stt_model_dir is not None
+    model = WhisperSTT(STTOptions(model_dir=paths.stt_model_dir), vad_detector=WebRTCVAD())
+    model.prewarm()
+    return model
+
+
+@pytest.fixture(scope="module")
+def piper() -> PiperTTS:
+    voice = resolve_models().tts_voice
+    assert voice is not None
+    return PiperTTS(TTSOptions(voice_path=voice))
+
+
+async def _vad_events(path: Path, options: VADOptions | None = None) -> list[vad.VADEvent]:
+    samples, rate = read_wav(path)
+    stream = WebRTCVAD(options).stream()
+    for frame in frames(samples, rate):
+        stream.push_frame(frame)
+    stream.end_input()
+    events = [ev async for ev in stream]
+    await stream.aclose()
+    return events
+
+
+async def test_vad_finds_one_utterance_in_speech_padded_by_silence(models_dir: Path) -> None:
+    clip = join(
+        [silence(0.5, models_dir / "a.wav"), say(ANSWER, models_dir / "s.wav"), silence(0.8, models_dir / "b.wav")],
+        models_dir / "padded.wav",
+    )
+    events = await _vad_events(clip)
+    kinds = [e.type for e in events if e.type != vad.VADEventType.INFERENCE_DONE]
+    assert kinds == [vad.VADEventType.START_OF_SPEECH, vad.VADEventType.END_OF_SPEECH]
+    end = next(e for e in events if e.type == vad.VADEventType.END_OF_SPEECH)
+    speech_samples = sum(f.samples_per_channel for f in end.frames)
+    spoken, _ = read_wav(models_dir / "s.wav")
+    # The END event carries the utterance (plus padding and trailing silence), all at 16 kHz.
+    assert 0.8 * len(spoken) <= speech_samples <= len(spoken) + 16_000 * 1.2
+
+
+async def test_vad_stays_quiet_on_silence(models_dir: Path) -> None:
+    events = await _vad_events(silence(2.0, models_dir / "quiet.wav"))
+    assert all(e.type == vad.VADEventType.INFERENCE_DONE and not e.speaking for e in events)
+    assert len(events) == pytest.approx(2.0 / 0.03, abs=2)
+
+
+async def test_vad_splits_on_a_long_pause_but_not_a_short_one(models_dir: Path) -> None:
+    first, second = (
+        say("I check the guideline", models_dir / "p1.wav"),
+        say("then I ask my lead", models_dir / "p2.wav"),
+    )
+    short = join([first, silence(0.15, models_dir / "s015.wav"), second], models_dir / "short.wav")
+    long = join([first, silence(1.0, models_dir / "s100.wav"), second], models_dir / "long.wav")
+
+    def starts(events: list[vad.VADEvent]) -> int:
+        return sum(e.type == vad.VADEventType.START_OF_SPEECH for e in events)
+
+    assert starts(await _vad_events(short)) == 1
+    assert starts(await _vad_events(long)) == 2
+
+
+async def test_stt_transcribes_synthesized_speech_with_word_times(whisper: WhisperSTT, models_dir: Path) -> None:
+    samples, rate = read_wav(say(ANSWER, models_dir / "answer.wav"))
+    event = await whisper.recognize(frames(samples, rate))
+    data = event.alternatives[0]
+    text = data.text.lower()
+    for word in ("guideline", "twice", "flag", "project", "lead"):
+        assert word in text, text
+    assert data.words and len(data.words) >= 10
+    times = [(w.start_time, w.end_time) for w in data.words]
+    assert all(isinstance(s, float) and isinstance(e, float) and s <= e for s, e in times)
+    assert times == sorted(times)
+    assert times[-1][1] <= len(samples) / rate + 0.5
+
+
+async def test_stt_stream_gives_interim_then_final_for_one_utterance(whisper: WhisperSTT, models_dir: Path) -> None:
+    long_answer = ANSWER + " Then I write the answer into our shared notes so the whole team labels it the same way."
+    clip = join(
+        [say(long_answer, models_dir / "long-answer.wav"), silence(0.8, models_dir / "tail.wav")],
+        models_dir / "stream.wav",
+    )
+    samples, rate = read_wav(clip)
+    stream = whisper.stream()
+    for frame in frames(samples, rate):
+        stream.push_frame(frame)
+        await asyncio.sleep(0.02)  # real time: interim decodes happen while "speaking"
+    stream.end_input()
+    events = [ev async for ev in stream]
+    await stream.aclose()
+    kinds = [e.type for e in events]
+    assert kinds[0] == stt.SpeechEventType.START_OF_SPEECH
+    assert stt.SpeechEventType.INTERIM_TRANSCRIPT in kinds
+    assert kinds[-2:] == [stt.SpeechEventType.END_OF_SPEECH, stt.SpeechEventType.FINAL_TRANSCRIPT]
+    final = events[-1].alternatives[0].text.lower()
+    assert "shared notes" in final and "guideline" in final
+
+
+async def test_tts_speaks_non_silent_audio_of_plausible_duration(piper: PiperTTS) -> None:
+    text = "Thank you. Let's move on to the next question about golden sets."
+    chunks = [chunk async for chunk in piper.synthesize(text)]
+    pcm = np.concatenate([np.frombuffer(c.frame.data, dtype=np.int16) for c in chunks])
+    seconds = len(pcm) / piper.sample_rate
+    words = len(text.split())
+    assert words / 4.5 <= seconds <= words / 1.2  # between ~270 and ~70 words per minute
+    assert rms_dbfs(pcm) > -35
+
+
+async def test_tts_round_trips_through_stt(piper: PiperTTS, whisper: WhisperSTT) -> None:
+    chunks = [chunk async for chunk in piper.synthesize("Please describe your quality control process.")]
+    pcm = np.concatenate([np.frombuffer(c.frame.data, dtype=np.int16) for c in chunks])
+    samples = Resampler(16_000).push(pcm, piper.sample_rate)
+    transcript = await whisper.transcribe(samples)
+    assert "quality control" in transcript.text.lower()
