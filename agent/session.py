@@ -58,7 +58,8 @@ def build_session(
             "turn_detection": detector,
             "endpointing": {"mode": "fixed", "min_delay": turns.min_delay_s, "max_delay": turns.max_delay_s},
             # The adaptive interruption detector is an ML model we do not ship; VAD decides barge-in.
-            "interruption": {"enabled": True, "mode": "vad", "min_duration": 0.5},
+            # Our playout cannot pause, so a false interruption cannot be resumed; do not try.
+            "interruption": {"enabled": True, "mode": "vad", "min_duration": 0.5, "resume_false_interruption": False},
         },
     )
     session.input.audio = audio_in

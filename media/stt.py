@@ -207,7 +207,8 @@ class WhisperStream(stt.RecognizeStream):
                 elif ev.type == vad.VADEventType.END_OF_SPEECH:
                     samples = samples_of(ev)
                     utterance = []
-                    speech_end = time.time() - ev.silence_duration
+                    buffer_end = time.time()
+                    speech_end = buffer_end - ev.silence_duration
                     self._event_ch.send_nowait(
                         stt.SpeechEvent(type=stt.SpeechEventType.END_OF_SPEECH, speech_end_time=speech_end)
                     )
@@ -215,6 +216,9 @@ class WhisperStream(stt.RecognizeStream):
                     if transcript.text:
                         final = speech_event(stt.SpeechEventType.FINAL_TRANSCRIPT, transcript, opts.language)
                         final.speech_end_time = speech_end
+                        # In a stream, the utterance's times are wall-clock; word times stay relative to it.
+                        final.alternatives[0].start_time = buffer_end - transcript.duration_s
+                        final.alternatives[0].end_time = buffer_end
                         self._event_ch.send_nowait(final)
         finally:
             await utils.aio.cancel_and_wait(forwarder)

@@ -24,6 +24,15 @@ class Gone(Exception):
         super().__init__(message)
 
 
+class BadField(Exception):
+    """A request field that is well-formed JSON but unusable (e.g. an SDP offer that does not parse)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
 def error_body(code: str, message: str, detail: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
     """The JSON body of an error response."""
     return {"error": code, "message": message, "detail": list(detail)}
@@ -54,6 +63,13 @@ def install_error_handlers(app: FastAPI) -> None:
         rows = _validation_rows(exc)
         fields = ", ".join(row["field"] for row in rows) or "request"
         return JSONResponse(status_code=422, content=error_body("invalid_request", f"invalid: {fields}", rows))
+
+    @app.exception_handler(BadField)
+    async def _bad_field(_request: Request, exc: BadField) -> JSONResponse:
+        return JSONResponse(
+            status_code=400,
+            content=error_body("bad_request", str(exc), [{"field": exc.field, "message": exc.message}]),
+        )
 
     @app.exception_handler(ContentError)
     async def _content(_request: Request, exc: ContentError) -> JSONResponse:

@@ -15,6 +15,7 @@ from server.bus import Bus, create_bus
 from server.settings import Settings
 from server.store.db import create_engine, migrate, session_factory
 from server.store.models import utcnow
+from server.voice import VoiceService
 
 
 @dataclass
@@ -26,10 +27,12 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     bus: Bus
     models: ModelPaths
+    voice: VoiceService
     clock: Callable[[], datetime] = field(default=utcnow)
 
     async def close(self) -> None:
-        """Release connections."""
+        """Hang up live interviews and release connections."""
+        await self.voice.close()
         await self.bus.close()
         await self.engine.dispose()
 
@@ -54,10 +57,12 @@ async def start_services(settings: Settings) -> Services:
     engine = create_engine(url)
     if settings.run_migrations:
         await migrate(url)
+    models = resolve_models(settings.stt_model, settings.tts_voice)
     return Services(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
         bus=create_bus(settings.redis_url),
-        models=resolve_models(settings.stt_model, settings.tts_voice),
+        models=models,
+        voice=VoiceService(models),
     )

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     invitation_ttl_days: int = Field(default=14, gt=0, le=365)
     run_migrations: bool = True
+    ice_servers: list[str] = Field(
+        default_factory=list, description="STUN/TURN URLs for WebRTC, e.g. stun:stun.example.org:3478 (JSON list)"
+    )
     stt_model: Path | None = None
     tts_voice: Path | None = None
     llm_model: str | None = None

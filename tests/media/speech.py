@@ -59,3 +59,12 @@ def frames(samples: NDArray[np.int16], rate: int, frame_ms: int = 20) -> list[rt
         rtc.AudioFrame(samples[i : i + step].tobytes(), rate, 1, len(samples[i : i + step]))
         for i in range(0, len(samples) - step + 1, step)
     ]
+
+
+def heard(expected: str, transcript: str, cutoff: float = 0.6) -> list[str]:
+    """Expected words missing from a transcript, matched tolerantly (codecs and small models mishear endings)."""
+    import difflib
+    import re
+
+    tokens = re.findall(r"[a-z']+", transcript.lower())
+    return [w for w in expected.lower().split() if not difflib.get_close_matches(w, tokens, n=1, cutoff=cutoff)]

@@ -1,0 +1,168 @@
+"""One live interview: a transport, the AgentSession on it, the recorder on both sides, and the store.
+
+Every final turn is written to the store as it happens (in order, by one writer task); the page
+gets agent state, captions and the question number over the transport's event channel; when the
+closing line has been heard, or the candidate leaves, recordings are finished and the session ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterable
+from pathlib import Path
+
+import numpy as np
+from livekit import rtc
+from livekit.agents import (
+    Agent,
+    AgentStateChangedEvent,
+    ConversationItemAddedEvent,
+    ModelSettings,
+    UserInputTranscribedEvent,
+    stt,
+)
+
+from agent.interviewer import InterviewAgent, ScriptedInterviewer, script_lines
+from agent.session import VoiceModels, build_session
+from agent.store import SessionStore, TurnRecord, Word
+from agent.transports.webrtc import WebRTCTransport
+from media.recorder import SessionRecorder
+from prompts.script import InterviewScript
+
+logger = logging.getLogger(__name__)
+
+
+class RecordingAgent(InterviewAgent):
+    """The interviewer agent, also keeping the word timings of each final transcript it hears."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending_words: list[Word] = []
+        self.clock_origin = time.time()
+
+    async def stt_node(  # type: ignore[override]
+        self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
+    ) -> AsyncGenerator[stt.SpeechEvent, None]:
+        async for event in Agent.default.stt_node(self, audio, model_settings):
+            if event.type == stt.SpeechEventType.FINAL_TRANSCRIPT and event.alternatives:
+                self._remember_words(event)
+            yield event
+
+    def _remember_words(self, event: stt.SpeechEvent) -> None:
+        data = event.alternatives[0]
+        # Our STT stream gives the utterance's wall-clock start; word times are relative to it.
+        utterance_start = data.start_time
+        for word in data.words or []:
+            start = float(word.start_time) if isinstance(word.start_time, float) else 0.0
+            end = float(word.end_time) if isinstance(word.end_time, float) else start
+            self.pending_words.append(
+                Word(
+                    str(word),
+                    int((utterance_start + start - self.clock_origin) * 1000),
+                    int((utterance_start + end - self.clock_origin) * 1000),
+                )
+            )
+
+
+class LiveInterview:
+    """Owns one candidate's live session from the SDP offer to the stored recordings."""
+
+    def __init__(
+        self,
+        models: VoiceModels,
+        script: InterviewScript,
+        recordings: Path,
+        ice_servers: list[str] | None = None,
+    ) -> None:
+        self.models = models
+        self.script = script
+        self.lines = script_lines(script)
+        self.started = time.monotonic()
+        self.recorder = SessionRecorder(recordings, started_at=self.started)
+        self.transport = WebRTCTransport(
+            ice_servers,
+            on_candidate_audio=lambda pcm: self.recorder.write("candidate", pcm),
+            on_agent_audio=lambda pcm, _voiced: self.recorder.write("agent", np.frombuffer(pcm, dtype=np.int16)),
+        )
+        self.agent = RecordingAgent()
+        self.done = asyncio.Event()
+        self._turns: asyncio.Queue[TurnRecord | None] = asyncio.Queue()
+        self._agent_lines = 0
+        self.end_reason = "candidate left"
+        self.completed = False
+
+    def _ms(self, wall: float | None) -> int:
+        return max(0, int(((wall or time.time()) - self.agent.clock_origin) * 1000))
+
+    def _on_item(self, ev: ConversationItemAddedEvent) -> None:
+        item = ev.item
+        if item.type != "message" or item.role not in ("user", "assistant"):
+            return
+        text = item.text_content or ""
+        metrics = item.metrics
+        start = self._ms(metrics.get("started_speaking_at", item.created_at))
+        end = self._ms(metrics.get("stopped_speaking_at", item.created_at))
+        if item.role == "user":
+            words, self.agent.pending_words = tuple(self.agent.pending_words), []
+            if words:
+                start, end = words[0].start_ms, words[-1].end_ms
+            self._turns.put_nowait(TurnRecord("candidate", text, start, max(start, end), words))
+            self.transport.send_event("caption", speaker="candidate", text=text, final=True)
+            return
+        self._agent_lines += 1
+        self._turns.put_nowait(TurnRecord("agent", text, start, max(start, end), interrupted=item.interrupted))
+        self.transport.send_event("caption", speaker="agent", text=text, final=True)
+        question = min(self._agent_lines, len(self.lines) - 1)
+        self.transport.send_event("question", number=question, total=len(self.lines) - 1)
+        if self._agent_lines >= len(self.lines):
+            self.end_reason, self.completed = "completed", True
+            asyncio.get_running_loop().create_task(self._finish_after_playout())
+
+    async def _finish_after_playout(self) -> None:
+        await self.transport.output.wait_for_playout()
+        self.done.set()
+
+    async def _write_turns(self, store: SessionStore) -> None:
+        while (turn := await self._turns.get()) is not None:
+            try:
+                await store.save_turn(turn)
+            except Exception:
+                logger.exception("could not store a transcript turn")
+
+    async def run(self, store: SessionStore) -> None:
+        """Run until the interview completes or the candidate leaves, then store recordings and the end."""
+        session = build_session(
+            self.models, ScriptedInterviewer(self.lines), self.transport.input, self.transport.output
+        )
+        session.on("conversation_item_added", self._on_item)
+
+        @session.on("agent_state_changed")
+        def _state(ev: AgentStateChangedEvent) -> None:
+            self.transport.send_event("state", state=ev.new_state)
+
+        @session.on("user_input_transcribed")
+        def _caption(ev: UserInputTranscribedEvent) -> None:
+            if not ev.is_final:
+                self.transport.send_event("caption", speaker="candidate", text=ev.transcript, final=False)
+
+        writer = asyncio.create_task(self._write_turns(store))
+        closed = asyncio.create_task(self.transport.closed.wait())
+        done = asyncio.create_task(self.done.wait())
+        try:
+            await session.start(self.agent)
+            await asyncio.wait([closed, done], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.transport.send_event("end", completed=self.completed, reason=self.end_reason)
+            with contextlib.suppress(Exception):
+                await session.aclose()
+            await self.transport.close()
+            for task in (closed, done):
+                task.cancel()
+            self._turns.put_nowait(None)
+            await writer
+            files = await asyncio.to_thread(self.recorder.close)
+            await store.save_recordings(files)
+            await store.end(self.end_reason, self.completed)

@@ -1,0 +1,75 @@
+"""WebRTC signalling for the browser interview: a candidate token and an SDP offer in, an SDP answer out."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.api.candidate import resolve_token
+from server.deps import Db, ServicesDep
+from server.errors import BadField
+from server.lifecycle import transition
+from server.store.models import InvitationMode, InvitationState
+from server.store.repos.audit import AuditRepo
+from server.store.repos.base import Conflict, NotFound
+from server.store.repos.content import ScriptRepo, script_content
+from server.store.repos.sessions import SessionRepo
+from server.voice import SqlSessionStore
+
+router = APIRouter(prefix="/rtc", tags=["rtc"])
+
+
+class OfferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=64)
+    sdp: str = Field(min_length=1, max_length=100_000)
+    type: str = "offer"
+
+
+class AnswerResponse(BaseModel):
+    sdp: str
+    type: str
+    session_id: str
+
+
+@router.post("/offer", response_model=AnswerResponse)
+async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResponse:
+    """Start (or restart) the candidate's voice interview over WebRTC; one live session per invitation."""
+    from agent.live import LiveInterview
+    from agent.transports.webrtc import InvalidOffer
+
+    try:
+        invitation, _employer = await resolve_token(db, body.token, services)
+    except NotFound as exc:
+        raise HTTPException(status_code=401, detail="this interview link is not valid") from exc
+    if invitation.mode == InvitationMode.ASSESSMENT.value or invitation.script_version_id is None:
+        raise Conflict("this invitation has no interview; open the assessment instead")
+    if invitation.state == InvitationState.COMPLETED.value:
+        raise Conflict("this interview is already completed")
+    if services.voice.is_live(invitation):
+        raise Conflict("an interview for this invitation is already live (another tab or device); close it first")
+
+    script = script_content(await ScriptRepo(db, invitation.employer_id).version(invitation.script_version_id))
+    models = await services.voice.models()
+    folder = services.settings.recordings_dir() / invitation.id / secrets.token_hex(6)
+    interview = LiveInterview(models, script, Path(folder), services.settings.ice_servers)
+    try:
+        answer = await interview.transport.answer(body.sdp, body.type)
+    except InvalidOffer as exc:
+        await interview.transport.close()
+        raise BadField("body.sdp", str(exc)) from exc
+
+    now = services.clock()
+    session = await SessionRepo(db, invitation.employer_id).open(invitation.id, "webrtc", now)
+    transition(invitation, InvitationState.IN_PROGRESS, now)
+    AuditRepo(db, invitation.employer_id).record(
+        "candidate", "interview.started", "interview_session", session.id, {"transport": "webrtc"}
+    )
+    await db.commit()
+    store = SqlSessionStore(services.sessions, invitation.employer_id, session.id, invitation.id)
+    services.voice.run(invitation.id, interview, store)
+    return AnswerResponse(sdp=answer.sdp, type=answer.type, session_id=session.id)

@@ -1,0 +1,69 @@
+"""Interview sessions of one employer: open, append transcript turns and recordings, end."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from agent.store import TurnRecord
+from media.recorder import RecordedFile
+from server.store.models import InterviewSession, Recording, TranscriptTurn
+from server.store.repos.base import TenantRepo
+
+
+class SessionRepo(TenantRepo):
+    """Reads and writes one employer's interview sessions."""
+
+    async def open(self, invitation_id: str, transport: str, now: datetime) -> InterviewSession:
+        """A new active session for an invitation."""
+        row = self._add(
+            InterviewSession(), invitation_id=invitation_id, transport=transport, state="active", started_at=now
+        )
+        await self.session.flush()
+        return row
+
+    async def get(self, session_id: str) -> InterviewSession:
+        """One session."""
+        return await self._get(InterviewSession, session_id, "interview session")
+
+    async def add_turn(self, session_id: str, turn: TurnRecord) -> TranscriptTurn:
+        """Append a turn with the next sequence number."""
+        last = await self.session.scalar(
+            select(func.max(TranscriptTurn.seq)).where(
+                TranscriptTurn.session_id == session_id, TranscriptTurn.employer_id == self.employer_id
+            )
+        )
+        return self._add(
+            TranscriptTurn(),
+            session_id=session_id,
+            seq=(last or 0) + 1,
+            speaker=turn.speaker,
+            text=turn.text,
+            start_ms=turn.start_ms,
+            end_ms=turn.end_ms,
+            words=[asdict(w) for w in turn.words],
+            interrupted=turn.interrupted,
+        )
+
+    def add_recording(self, session_id: str, file: RecordedFile) -> Recording:
+        """Record where a finished recording file is."""
+        return self._add(
+            Recording(),
+            session_id=session_id,
+            track=file.track,
+            path=str(file.path),
+            media_type=file.media_type,
+            duration_ms=file.duration_ms,
+            size_bytes=file.size_bytes,
+            sha256=file.sha256,
+        )
+
+    async def end(self, session_id: str, reason: str, completed: bool, now: datetime) -> InterviewSession:
+        """Close the session as completed or incomplete with its reason."""
+        row = await self.get(session_id)
+        row.state = "completed" if completed else "incomplete"
+        row.end_reason = reason
+        row.ended_at = now
+        return row

@@ -1,0 +1,114 @@
+"""Live interviews in this process: the shared voice models, the running sessions, and their store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from agent.store import TurnRecord
+from media.recorder import RecordedFile
+from server.lifecycle import transition
+from server.store.models import Invitation, InvitationMode, InvitationState, utcnow
+from server.store.repos.audit import AuditRepo
+from server.store.repos.invitations import InvitationRepo
+from server.store.repos.sessions import SessionRepo
+
+if TYPE_CHECKING:
+    from agent.live import LiveInterview
+    from agent.session import VoiceModels
+    from media.models import ModelPaths
+
+logger = logging.getLogger(__name__)
+
+
+class SqlSessionStore:
+    """``agent.store.SessionStore`` on the database: each fact is committed before the call returns."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], employer_id: str, session_id: str, invitation_id: str
+    ) -> None:
+        self._sessions = sessions
+        self.employer_id = employer_id
+        self.session_id = session_id
+        self.invitation_id = invitation_id
+
+    async def save_turn(self, turn: TurnRecord) -> None:
+        async with self._sessions() as db:
+            await SessionRepo(db, self.employer_id).add_turn(self.session_id, turn)
+            await db.commit()
+
+    async def save_recordings(self, files: list[RecordedFile]) -> None:
+        async with self._sessions() as db:
+            repo = SessionRepo(db, self.employer_id)
+            for file in files:
+                repo.add_recording(self.session_id, file)
+            await db.commit()
+
+    async def end(self, reason: str, completed: bool) -> None:
+        async with self._sessions() as db:
+            now = utcnow()
+            await SessionRepo(db, self.employer_id).end(self.session_id, reason, completed, now)
+            invitation = await InvitationRepo(db, self.employer_id).get(self.invitation_id)
+            if completed and invitation.mode == InvitationMode.INTERVIEW.value:
+                transition(invitation, InvitationState.COMPLETED, now)
+            AuditRepo(db, self.employer_id).record(
+                "agent",
+                "interview.ended",
+                "interview_session",
+                self.session_id,
+                {"reason": reason, "completed": completed},
+            )
+            await db.commit()
+
+
+@dataclass
+class VoiceService:
+    """Loads the voice models on first use and tracks one live interview per invitation."""
+
+    paths: ModelPaths
+    live: dict[str, LiveInterview] = field(default_factory=dict)
+    _models: VoiceModels | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def models(self) -> VoiceModels:
+        """The shared VAD/STT/TTS, loaded once (in a thread: it takes seconds)."""
+        from agent.session import load_voice_models
+
+        async with self._lock:
+            if self._models is None:
+                self._models = await asyncio.to_thread(load_voice_models, self.paths)
+            return self._models
+
+    def is_live(self, invitation: Invitation) -> bool:
+        """True while an interview for this invitation is running in this process."""
+        running = self.live.get(invitation.id)
+        return running is not None and not running.transport.closed.is_set()
+
+    def run(self, invitation_id: str, interview: LiveInterview, store: SqlSessionStore) -> None:
+        """Run an interview in the background until it ends."""
+        self.live[invitation_id] = interview
+
+        async def _run() -> None:
+            try:
+                await interview.run(store)
+            except Exception:
+                logger.exception("interview for invitation %s failed", invitation_id)
+            finally:
+                if self.live.get(invitation_id) is interview:
+                    del self.live[invitation_id]
+
+        task = asyncio.create_task(_run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """Hang up every live interview (their recordings and ends are still stored)."""
+        for interview in list(self.live.values()):
+            await interview.transport.close()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=30)
