@@ -175,6 +175,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_talk(args: argparse.Namespace) -> int:
+    """Join an interview over real WebRTC from the terminal, answering with WAV files or the microphone."""
+    from agent.talk import talk
+
+    try:
+        return asyncio.run(talk(args.link, args.wav or []))
+    except ValueError as exc:
+        print(f"gaia talk: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ImportError) as exc:
+        print(f"gaia talk: no microphone available ({exc}); pass --wav FILE instead", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with help for every command."""
     parser = argparse.ArgumentParser(prog="gaia", description="GAIA voice interviews and work samples.", epilog=EPILOG)
@@ -205,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--employer", default="demo", help="employer slug the invitation belongs to (default: demo)")
     export.add_argument("--output", "-o", help="write to this file instead of stdout")
     export.set_defaults(func=cmd_export)
+    talk = commands.add_parser(
+        "talk", help="join an interview from the terminal over WebRTC (microphone, or WAV answers)", epilog=EPILOG
+    )
+    talk.add_argument("link", metavar="CANDIDATE_LINK", help="the candidate link, http://HOST:PORT/c/TOKEN")
+    talk.add_argument(
+        "--wav", action="append", metavar="FILE", help="answer with this audio file (repeat for each answer)"
+    )
+    talk.set_defaults(func=cmd_talk)
     return parser
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from agent.talk import VoiceClient
 from media.recorder import decode_mono
 from server.store.models import InterviewSession, Invitation, Recording, TranscriptTurn
 from tests.conftest import LiveServer, Tenant
-from tests.e2e.voice_client import VoiceClient
 from tests.media.speech import heard, join, read_wav, say, silence
 
 TINY_SCRIPT = {

@@ -1,5 +1,6 @@
-"""A real aiortc peer for tests and benchmarks: a microphone that plays WAV samples on cue, and a
-receiver that timestamps every 20 ms frame of agent audio it hears."""
+"""A candidate's side of the WebRTC interview, in Python: ``gaia talk``, the benchmarks and the end-to-end
+tests use it. A microphone that plays WAV samples on cue (or a live sound card), and a receiver that
+timestamps every 20 ms frame of agent audio it hears."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ class VoiceClient:
         try:
             while True:
                 frame = await track.recv()
+                assert isinstance(frame, av.AudioFrame)
                 samples = frame.to_ndarray().astype(np.float64)
                 self.heard.append((time.monotonic(), float(np.sqrt(np.mean(samples**2))) > 300))
         except MediaStreamError:
@@ -138,3 +140,93 @@ class VoiceClient:
         await self.pc.close()
         if self._reader is not None:
             self._reader.cancel()
+
+
+def split_link(link: str) -> tuple[str, str]:
+    """``http://host:port/c/TOKEN`` → (``http://host:port``, ``TOKEN``)."""
+    base, sep, token = link.rstrip("/").rpartition("/c/")
+    if not sep or not token or not base.startswith(("http://", "https://")):
+        raise ValueError(f"not a candidate link: {link!r} (expected http(s)://HOST/c/TOKEN)")
+    return base, token
+
+
+class _MicrophoneFeed:
+    """Live sound-card input pushed into the scripted mic (PortAudio through sounddevice)."""
+
+    def __init__(self, mic: ScriptedMic) -> None:
+        import sounddevice  # PortAudio is loaded here; a clear error follows if it is missing
+
+        self._mic = mic
+        self._stream = sounddevice.InputStream(
+            samplerate=RATE, channels=1, dtype="int16", blocksize=STEP, callback=self._on_audio
+        )
+
+    def _on_audio(self, data: Any, frames: int, _time: Any, _status: Any) -> None:
+        self._mic.play(np.asarray(data, dtype=np.int16).reshape(-1), RATE)
+
+    def __enter__(self) -> _MicrophoneFeed:
+        self._stream.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stream.stop()
+        self._stream.close()
+
+
+def read_wav_file(path: str) -> tuple[NDArray[np.int16], int]:
+    """Mono int16 samples of any audio file PyAV can read, with its rate."""
+    with av.open(path) as container:
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=stream.rate)
+        parts = [o.to_ndarray().reshape(-1) for f in container.decode(stream) for o in resampler.resample(f)]
+        return np.concatenate(parts).astype(np.int16), int(stream.rate)
+
+
+async def talk(link: str, wavs: list[str], out: Any = print) -> int:
+    """Join an interview from the terminal: answer with each WAV in turn (or the microphone); print captions.
+
+    Returns a process exit code: 0 after a normal hang-up, 1 when the server refused the call.
+    """
+    base, token = split_link(link)
+    client = VoiceClient()
+    response = await client.connect(base, token)
+    if response.status_code != 200:
+        body = response.json()
+        out(f"gaia talk: {response.status_code} {body.get('message', response.text)}")
+        await client.close()
+        return 1
+    out(f"connected (session {client.session_id}); the agent speaks first")
+    printed = 0
+
+    def show_new() -> None:
+        nonlocal printed
+        for event in client.events[printed:]:
+            if event.get("type") == "caption" and event.get("final"):
+                out(f"{event['speaker']:>9}: {event['text']}")
+            elif event.get("type") == "end":
+                out(f"session ended ({event.get('reason')})")
+        printed = len(client.events)
+
+    try:
+        if wavs:
+            for path in wavs:
+                await client.wait_quiet()
+                show_new()
+                samples, rate = read_wav_file(path)
+                agent_lines = sum(
+                    1 for e in client.events if e.get("type") == "caption" and e.get("speaker") == "agent"
+                )
+                client.mic.play(samples, rate)
+                await client.wait_event("caption", count=agent_lines + 1, speaker="agent")
+            await client.wait_quiet()
+            show_new()
+        else:
+            with _MicrophoneFeed(client.mic):
+                out("speak into the microphone; Ctrl+C hangs up")
+                while not any(e.get("type") == "end" for e in client.events):
+                    show_new()
+                    await asyncio.sleep(0.2)
+        show_new()
+    finally:
+        await client.close()
+    return 0
