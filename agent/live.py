@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from livekit import rtc
@@ -91,6 +92,7 @@ class LiveInterview:
         self.done = asyncio.Event()
         self._turns: asyncio.Queue[TurnRecord | None] = asyncio.Queue()
         self._agent_lines = 0
+        self.metrics: list[dict[str, Any]] = []  # per-turn latency report of each message (ChatMessage.metrics)
         self.end_reason = "candidate left"
         self.completed = False
 
@@ -103,6 +105,7 @@ class LiveInterview:
             return
         text = item.text_content or ""
         metrics = item.metrics
+        self.metrics.append({"role": item.role, **metrics})
         start = self._ms(metrics.get("started_speaking_at", item.created_at))
         end = self._ms(metrics.get("stopped_speaking_at", item.created_at))
         if item.role == "user":

@@ -35,6 +35,7 @@ class ScriptedMic(MediaStreamTrack):
         self._queue: deque[NDArray[np.int16]] = deque()
         self._start: float | None = None
         self._sent = 0
+        self.last_voiced_sent: float | None = None
 
     def play(self, samples: NDArray[np.int16], rate: int) -> float:
         """Queue speech; returns its duration in seconds."""
@@ -56,6 +57,8 @@ class ScriptedMic(MediaStreamTrack):
         else:
             await asyncio.sleep(max(0.0, self._start + self._sent / RATE - time.time()))
         chunk = self._queue.popleft() if self._queue else np.zeros(STEP, dtype=np.int16)
+        if np.abs(chunk).max() > 300:
+            self.last_voiced_sent = time.monotonic()
         frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = RATE
         frame.pts = self._sent

@@ -101,4 +101,21 @@ async def candidate_page(request: Request, token: str, db: Db, services: Service
             {"message": "This link is not valid. Check that you copied the whole link from your invitation."},
             status_code=404,
         )
-    return TEMPLATES.TemplateResponse(request, "candidate.html", {"view": view})
+    return TEMPLATES.TemplateResponse(request, "candidate.html", {"view": view, "token": token})
+
+
+@router.get("/c/{token}/interview", response_class=HTMLResponse)
+async def interview_page(request: Request, token: str, db: Db, services: ServicesDep) -> HTMLResponse:
+    try:
+        view = await candidate_invitation(token, db, services)
+    except Gone as exc:
+        return TEMPLATES.TemplateResponse(request, "candidate_gone.html", {"message": exc.message}, status_code=410)
+    except NotFound:
+        return TEMPLATES.TemplateResponse(
+            request, "candidate_gone.html", {"message": "This link is not valid."}, status_code=404
+        )
+    if view.interview is None:
+        return TEMPLATES.TemplateResponse(
+            request, "candidate_gone.html", {"message": "This invitation has no interview."}, status_code=404
+        )
+    return TEMPLATES.TemplateResponse(request, "interview.html", {"view": view, "token": token})
