@@ -23,10 +23,11 @@ from livekit.agents import (
     ConversationItemAddedEvent,
     ModelSettings,
     UserInputTranscribedEvent,
+    llm,
     stt,
 )
 
-from agent.interviewer import InterviewAgent, ScriptedInterviewer, script_lines
+from agent.interviewer import InterviewAgent, ScriptedInterviewer, last_step, resume_plan, script_lines, script_markers
 from agent.session import VoiceModels, build_session
 from agent.store import SessionStore, TurnRecord, Word
 from agent.transports.webrtc import WebRTCTransport
@@ -39,8 +40,8 @@ logger = logging.getLogger(__name__)
 class RecordingAgent(InterviewAgent):
     """The interviewer agent, also keeping the word timings of each final transcript it hears."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, resume: str | None = None, history: llm.ChatContext | None = None) -> None:
+        super().__init__(resume=resume, history=history)
         self.pending_words: list[Word] = []
         self.clock_origin = time.time()
 
@@ -77,10 +78,12 @@ class LiveInterview:
         script: InterviewScript,
         recordings: Path,
         ice_servers: list[str] | None = None,
+        history: list[TurnRecord] | None = None,
     ) -> None:
         self.models = models
         self.script = script
         self.lines = script_lines(script)
+        self.markers = script_markers(script)
         self.started = time.monotonic()
         self.recorder = SessionRecorder(recordings, started_at=self.started)
         self.transport = WebRTCTransport(
@@ -88,10 +91,11 @@ class LiveInterview:
             on_candidate_audio=lambda pcm: self.recorder.write("candidate", pcm),
             on_agent_audio=lambda pcm, _voiced: self.recorder.write("agent", np.frombuffer(pcm, dtype=np.int16)),
         )
-        self.agent = RecordingAgent()
+        ctx, resume = resume_plan([(t.speaker, t.text) for t in history or []], self.lines, self.markers)
+        self.agent = RecordingAgent(resume=resume, history=ctx)
+        self._step = last_step(ctx, self.markers)
         self.done = asyncio.Event()
         self._turns: asyncio.Queue[TurnRecord | None] = asyncio.Queue()
-        self._agent_lines = 0
         self.metrics: list[dict[str, Any]] = []  # per-turn latency report of each message (ChatMessage.metrics)
         self.end_reason = "candidate left"
         self.completed = False
@@ -115,12 +119,13 @@ class LiveInterview:
             self._turns.put_nowait(TurnRecord("candidate", text, start, max(start, end), words))
             self.transport.send_event("caption", speaker="candidate", text=text, final=True)
             return
-        self._agent_lines += 1
         self._turns.put_nowait(TurnRecord("agent", text, start, max(start, end), interrupted=item.interrupted))
         self.transport.send_event("caption", speaker="agent", text=text, final=True)
-        question = min(self._agent_lines, len(self.lines) - 1)
-        self.transport.send_event("question", number=question, total=len(self.lines) - 1)
-        if self._agent_lines >= len(self.lines):
+        self._step = max([self._step, *(i for i, marker in enumerate(self.markers) if marker in text)])
+        step, total = self._step, len(self.markers) - 1
+        if 0 <= step < total:
+            self.transport.send_event("question", number=step + 1, total=total)
+        if step == total and not item.interrupted:
             self.end_reason, self.completed = "completed", True
             asyncio.get_running_loop().create_task(self._finish_after_playout())
 
@@ -137,9 +142,10 @@ class LiveInterview:
 
     async def run(self, store: SessionStore) -> None:
         """Run until the interview completes or the candidate leaves, then store recordings and the end."""
-        session = build_session(
-            self.models, ScriptedInterviewer(self.lines), self.transport.input, self.transport.output
+        voice = build_session(
+            self.models, ScriptedInterviewer(self.lines, self.markers), self.transport.input, self.transport.output
         )
+        session = voice.session
         session.on("conversation_item_added", self._on_item)
 
         @session.on("agent_state_changed")
@@ -160,7 +166,7 @@ class LiveInterview:
         finally:
             self.transport.send_event("end", completed=self.completed, reason=self.end_reason)
             with contextlib.suppress(Exception):
-                await session.aclose()
+                await voice.aclose()
             await self.transport.close()
             for task in (closed, done):
                 task.cancel()

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from livekit.agents import AgentSession, llm
-from livekit.agents.voice.io import AudioInput, AudioOutput
+from livekit.agents.voice.io import AudioInput, AudioOutput, TextOutput
+from livekit.agents.voice.transcription import TranscriptSynchronizer
 
 from agent.turn import InterviewTurnDetector, TurnOptions
 from media.models import ModelPaths
@@ -39,14 +40,45 @@ def load_voice_models(paths: ModelPaths, vad_options: VADOptions | None = None) 
     return VoiceModels(vad=detector, stt=whisper, tts=PiperTTS(TTSOptions(voice_path=paths.tts_voice)))
 
 
+class CaptionSink(TextOutput):
+    """Receives the agent's words as the synchronizer releases them in step with the audio."""
+
+    def __init__(self) -> None:
+        super().__init__(label="captions", next_in_chain=None)
+        self.text = ""
+
+    async def capture_text(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        self.text = ""
+
+
+@dataclass
+class VoiceSession:
+    """An AgentSession plus the transcript synchronizer between it and the transport's audio output."""
+
+    session: AgentSession[None]
+    synchronizer: TranscriptSynchronizer
+
+    async def aclose(self) -> None:
+        """Close the session, then the synchronizer."""
+        await self.session.aclose()
+        await self.synchronizer.aclose()
+
+
 def build_session(
     models: VoiceModels,
     interviewer: llm.LLM[Any],
     audio_in: AudioInput,
     audio_out: AudioOutput,
     turn_detector: InterviewTurnDetector | None = None,
-) -> AgentSession[None]:
-    """One interview's AgentSession on a transport's audio pair; call ``start(agent)`` to run it."""
+) -> VoiceSession:
+    """One interview's AgentSession on a transport's audio pair; call ``session.start(agent)`` to run it.
+
+    The agent's audio goes through livekit's TranscriptSynchronizer, so when the candidate barges in the
+    stored agent turn keeps only the words that were actually played.
+    """
     detector = turn_detector or InterviewTurnDetector()
     turns: TurnOptions = detector.options
     session: AgentSession[None] = AgentSession(
@@ -62,6 +94,8 @@ def build_session(
             "interruption": {"enabled": True, "mode": "vad", "min_duration": 0.5, "resume_false_interruption": False},
         },
     )
+    synchronizer = TranscriptSynchronizer(next_in_chain_audio=audio_out, next_in_chain_text=CaptionSink())
     session.input.audio = audio_in
-    session.output.audio = audio_out
-    return session
+    session.output.audio = synchronizer.audio_output
+    session.output.transcription = synchronizer.text_output
+    return VoiceSession(session, synchronizer)

@@ -54,9 +54,11 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
         raise Conflict("an interview for this invitation is already live (another tab or device); close it first")
 
     script = script_content(await ScriptRepo(db, invitation.employer_id).version(invitation.script_version_id))
+    sessions = SessionRepo(db, invitation.employer_id)
+    history = await sessions.history(invitation.id)  # a reconnect resumes where the candidate was
     models = await services.voice.models()
     folder = services.settings.recordings_dir() / invitation.id / secrets.token_hex(6)
-    interview = LiveInterview(models, script, Path(folder), services.settings.ice_servers)
+    interview = LiveInterview(models, script, Path(folder), services.settings.ice_servers, history)
     try:
         answer = await interview.transport.answer(body.sdp, body.type)
     except InvalidOffer as exc:
@@ -64,10 +66,15 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
         raise BadField("body.sdp", str(exc)) from exc
 
     now = services.clock()
-    session = await SessionRepo(db, invitation.employer_id).open(invitation.id, "webrtc", now)
+    await sessions.close_stale(invitation.id, now)
+    session = await sessions.open(invitation.id, "webrtc", now)
     transition(invitation, InvitationState.IN_PROGRESS, now)
     AuditRepo(db, invitation.employer_id).record(
-        "candidate", "interview.started", "interview_session", session.id, {"transport": "webrtc"}
+        "candidate",
+        "interview.started",
+        "interview_session",
+        session.id,
+        {"transport": "webrtc", "resumed": bool(history)},
     )
     await db.commit()
     store = SqlSessionStore(services.sessions, invitation.employer_id, session.id, invitation.id)

@@ -81,7 +81,8 @@ class Conversation:
 async def conversation(models: VoiceModels) -> AsyncIterator[Conversation]:
     playout = Playout(sample_rate=48_000)
     loop = LocalLoop(playout)
-    session = build_session(models, ScriptedInterviewer(script_lines(SCRIPT)), loop.input, playout)
+    voice = build_session(models, ScriptedInterviewer(script_lines(SCRIPT)), loop.input, playout)
+    session = voice.session
     items: list[tuple[str, str, bool]] = []
 
     @session.on("conversation_item_added")
@@ -95,7 +96,7 @@ async def conversation(models: VoiceModels) -> AsyncIterator[Conversation]:
     try:
         yield Conversation(session, loop, items)
     finally:
-        await session.aclose()
+        await voice.aclose()
         await loop.stop()
 
 

@@ -152,3 +152,108 @@ async def test_revoked_invitation_cannot_start_a_call(live: LiveServer, tenant_a
         await http.post(f"/api/invitations/{invitation_id}/revoke", json={})
     response = await client.connect(live.url, token)
     assert response.status_code == 410 and response.json()["error"] == "invitation_revoked"
+
+
+async def _script_token(live: LiveServer, tenant: Tenant, script: dict[str, object]) -> tuple[str, str]:
+    async with live.client(headers=tenant.bearer()) as client:
+        stored = (await client.post("/api/scripts", json={"content": script})).json()
+        invitation = (
+            await client.post(
+                "/api/invitations", json={"mode": "interview", "candidate_name": "Rae", "script_id": stored["id"]}
+            )
+        ).json()
+    return str(invitation["id"]), str(invitation["candidate_url"]).rsplit("/", 1)[1]
+
+
+async def test_reconnect_resumes_at_the_same_question_and_loses_nothing(
+    live: LiveServer, tenant_a: Tenant, tmp_path: Path
+) -> None:
+    invitation_id, token = await _interview_token(live, tenant_a)
+    first = VoiceClient()
+    assert (await first.connect(live.url, token)).status_code == 200
+    await first.wait_event("caption", speaker="agent")
+    await first.wait_quiet()
+    samples, rate = read_wav(say("I flag unclear items and ask the project lead.", tmp_path / "a1.wav"))
+    first.mic.play(samples, rate)
+    await first.wait_event("caption", count=2, speaker="agent")
+    await first.wait_quiet()
+    first_session = first.session_id
+    await first.close()  # the connection drops before the candidate answers question 2
+    ended = await _wait_ended(live, first_session)
+    assert ended.state == "incomplete"
+
+    second = VoiceClient()
+    try:
+        assert (await second.connect(live.url, token)).status_code == 200
+        welcome = await second.wait_event("caption", speaker="agent")
+        assert welcome["text"] == "Welcome back. We were on question 2. How do you stay consistent?"
+        await second.wait_quiet()
+        samples, rate = read_wav(say("I take short breaks and keep a log of tricky decisions.", tmp_path / "a2.wav"))
+        second.mic.play(samples, rate)
+        closing = await second.wait_event("caption", count=2, speaker="agent")
+        assert closing["text"] == "Thank you, that is all."
+        end = await second.wait_event("end")
+        assert end["completed"] is True
+    finally:
+        await second.close()
+
+    assert (await _wait_ended(live, second.session_id)).state == "completed"
+    async with live.services.sessions() as db:
+        invitation = await db.get(Invitation, invitation_id)
+        assert invitation is not None and invitation.state == "completed"
+    first_turns, second_turns = await _turns(live, str(first_session)), await _turns(live, str(second.session_id))
+    assert [t.speaker for t in first_turns] == ["agent", "candidate", "agent"]
+    assert heard("flag unclear project lead", first_turns[1].text) == []
+    assert [t.speaker for t in second_turns] == ["agent", "candidate", "agent"]
+    assert heard("breaks log decisions", second_turns[1].text) == []
+
+
+async def _wait_ended(live: LiveServer, session_id: str | None, timeout: float = 30) -> InterviewSession:
+    deadline = time.monotonic() + timeout
+    while True:
+        async with live.services.sessions() as db:
+            row = await db.get(InterviewSession, session_id)
+        if row is not None and row.state != "active":
+            return row
+        if time.monotonic() > deadline:
+            raise AssertionError(f"session {session_id} did not end")
+        await asyncio.sleep(0.2)
+
+
+LONG_OPENING = {
+    **TINY_SCRIPT,
+    "id": "long-opening",
+    "opening": (
+        "Hi, I'm GAIA, an AI interviewer. This conversation is recorded so that a person on the hiring team "
+        "can review it later, and there are no trick questions, so please take your time with each answer."
+    ),
+}
+
+
+async def test_barge_in_stops_the_agent_and_keeps_only_what_was_heard(
+    live: LiveServer, tenant_a: Tenant, client: VoiceClient, tmp_path: Path
+) -> None:
+    _, token = await _script_token(live, tenant_a, LONG_OPENING)
+    assert (await client.connect(live.url, token)).status_code == 200
+    deadline = time.monotonic() + 60
+    while client.last_voiced() is None:
+        assert time.monotonic() < deadline, "the agent never started speaking"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(2.0)  # a few words of the opening are heard
+    samples, rate = read_wav(
+        say("Sorry, I think I missed that, could you please say it again a little more slowly?", tmp_path / "b.wav")
+    )
+    speaking_at = time.monotonic()
+    duration = client.mic.play(samples, rate)
+    await asyncio.sleep(duration)
+
+    assert client.voiced_between(speaking_at + 1.5, speaking_at + duration) == 0, (
+        "the agent kept talking over the candidate"
+    )
+    assert client.session_id is not None
+    turns = await _turns(live, client.session_id)
+    assert turns[0].speaker == "agent" and turns[0].interrupted
+    full = "Hi, I'm GAIA, an AI interviewer."
+    assert turns[0].text.startswith("Hi") and len(turns[0].text) < len(str(LONG_OPENING["opening"])), turns[0].text
+    assert "take your time" not in turns[0].text, "text the candidate never heard was stored"
+    assert full.split(",")[0] in turns[0].text

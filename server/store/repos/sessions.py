@@ -67,3 +67,29 @@ class SessionRepo(TenantRepo):
         row.end_reason = reason
         row.ended_at = now
         return row
+
+    async def history(self, invitation_id: str) -> list[TurnRecord]:
+        """Every stored turn of an invitation's earlier sessions, in the order they happened."""
+        query = (
+            select(TranscriptTurn)
+            .join(InterviewSession, InterviewSession.id == TranscriptTurn.session_id)
+            .where(InterviewSession.invitation_id == invitation_id, TranscriptTurn.employer_id == self.employer_id)
+            .order_by(InterviewSession.started_at, TranscriptTurn.seq)
+        )
+        return [
+            TurnRecord(t.speaker, t.text, t.start_ms, t.end_ms, interrupted=t.interrupted)  # type: ignore[arg-type]
+            for t in await self.session.scalars(query)
+        ]
+
+    async def close_stale(self, invitation_id: str, now: datetime) -> int:
+        """Mark sessions left 'active' by a dropped connection or a restarted process as incomplete."""
+        rows = await self.session.scalars(
+            self._select(InterviewSession).where(
+                InterviewSession.invitation_id == invitation_id, InterviewSession.state == "active"
+            )
+        )
+        count = 0
+        for row in rows:
+            row.state, row.end_reason, row.ended_at = "incomplete", "connection lost", now
+            count += 1
+        return count
