@@ -31,6 +31,7 @@ from agent.interviewer import InterviewAgent, ScriptedInterviewer, last_step, re
 from agent.session import VoiceModels, build_session
 from agent.store import SessionStore, TurnRecord, Word
 from agent.transports.webrtc import WebRTCTransport
+from agent.turn import AnswerExpectation, InterviewTurnDetector
 from media.recorder import SessionRecorder
 from prompts.script import InterviewScript
 
@@ -100,6 +101,12 @@ class LiveInterview:
         self.end_reason = "candidate left"
         self.completed = False
 
+    def expectation(self) -> AnswerExpectation:
+        """How long an answer to the question the candidate is on usually is (from the script)."""
+        questions = self.script.questions()
+        length = questions[min(max(self._step, 0), len(questions) - 1)].expected_length
+        return AnswerExpectation(length.min_words, length.max_words)
+
     def _ms(self, wall: float | None) -> int:
         return max(0, int(((wall or time.time()) - self.agent.clock_origin) * 1000))
 
@@ -143,7 +150,11 @@ class LiveInterview:
     async def run(self, store: SessionStore) -> None:
         """Run until the interview completes or the candidate leaves, then store recordings and the end."""
         voice = build_session(
-            self.models, ScriptedInterviewer(self.lines, self.markers), self.transport.input, self.transport.output
+            self.models,
+            ScriptedInterviewer(self.lines, self.markers),
+            self.transport.input,
+            self.transport.output,
+            InterviewTurnDetector(self.expectation),
         )
         session = voice.session
         session.on("conversation_item_added", self._on_item)
@@ -172,6 +183,9 @@ class LiveInterview:
                 task.cancel()
             self._turns.put_nowait(None)
             await writer
-            files = await asyncio.to_thread(self.recorder.close)
-            await store.save_recordings(files)
+            try:
+                files = await asyncio.to_thread(self.recorder.close)
+                await store.save_recordings(files)
+            except Exception:  # the session's end is still recorded; the turns already are
+                logger.exception("could not finish the recordings")
             await store.end(self.end_reason, self.completed)

@@ -78,7 +78,7 @@ class VoiceClient:
     session_id: str | None = None
     _reader: asyncio.Task[None] | None = None
 
-    async def connect(self, base_url: str, token: str) -> httpx.Response:
+    async def connect(self, base_url: str, token: str, client_id: str | None = None) -> httpx.Response:
         """Offer, post it with the token, apply the answer; returns the signalling response."""
         self.pc.addTrack(self.mic)
         channel = self.pc.createDataChannel("gaia")
@@ -91,7 +91,8 @@ class VoiceClient:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         local = self.pc.localDescription
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
-            response = await http.post("/rtc/offer", json={"token": token, "sdp": local.sdp, "type": local.type})
+            body = {"token": token, "sdp": local.sdp, "type": local.type, "client_id": client_id}
+            response = await http.post("/rtc/offer", json=body)
         if response.status_code == 200:
             answer = response.json()
             self.session_id = answer["session_id"]

@@ -260,9 +260,9 @@ async def main(quick: bool) -> dict[str, Any]:
         interviews: list[Any] = []
         original_run = services.voice.run
 
-        def run_and_keep(invitation_id: str, interview: Any, store: Any) -> None:
+        def run_and_keep(invitation_id: str, interview: Any, store: Any, client_id: str | None = None) -> None:
             interviews.append(interview)
-            original_run(invitation_id, interview, store)
+            original_run(invitation_id, interview, store, client_id)
 
         services.voice.run = run_and_keep
         try:

@@ -65,7 +65,7 @@ class OpusWriter:
 
     def close(self) -> None:
         """Encode what is left (zero-padded to a frame) and finish the file."""
-        if len(self._pending):
+        if len(self._pending) or self.samples == 0:  # a silent side still gets a valid (20 ms) file
             self._encode(np.concatenate([self._pending, np.zeros(FRAME - len(self._pending), dtype=np.int16)]))
             self._pending = np.zeros(0, dtype=np.int16)
         for packet in self._stream.encode(None):

@@ -71,6 +71,8 @@ class VoiceService:
 
     paths: ModelPaths
     live: dict[str, LiveInterview] = field(default_factory=dict)
+    clients: dict[str, str | None] = field(default_factory=dict)
+    running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _models: VoiceModels | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -89,9 +91,24 @@ class VoiceService:
         running = self.live.get(invitation.id)
         return running is not None and not running.transport.closed.is_set()
 
-    def run(self, invitation_id: str, interview: LiveInterview, store: SqlSessionStore) -> None:
+    def is_reconnect(self, invitation: Invitation, client_id: str | None) -> bool:
+        """True when the live interview belongs to the same page (it reconnects), not to a second tab."""
+        return client_id is not None and self.clients.get(invitation.id) == client_id
+
+    async def stop(self, invitation_id: str) -> None:
+        """Hang up an invitation's live interview and wait until its turns, recordings and end are stored."""
+        interview, task = self.live.get(invitation_id), self.running.get(invitation_id)
+        if interview is not None:
+            await interview.transport.close()
+        if task is not None:
+            await asyncio.wait([task], timeout=30)
+
+    def run(
+        self, invitation_id: str, interview: LiveInterview, store: SqlSessionStore, client_id: str | None = None
+    ) -> None:
         """Run an interview in the background until it ends."""
         self.live[invitation_id] = interview
+        self.clients[invitation_id] = client_id
 
         async def _run() -> None:
             try:
@@ -101,8 +118,11 @@ class VoiceService:
             finally:
                 if self.live.get(invitation_id) is interview:
                     del self.live[invitation_id]
+                    self.clients.pop(invitation_id, None)
+                    self.running.pop(invitation_id, None)
 
         task = asyncio.create_task(_run())
+        self.running[invitation_id] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

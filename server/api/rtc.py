@@ -28,6 +28,9 @@ class OfferRequest(BaseModel):
     token: str = Field(min_length=1, max_length=64)
     sdp: str = Field(min_length=1, max_length=100_000)
     type: str = "offer"
+    client_id: str | None = Field(
+        default=None, max_length=64, description="Random id of the page; the same page may reconnect and take over"
+    )
 
 
 class AnswerResponse(BaseModel):
@@ -51,7 +54,9 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
     if invitation.state == InvitationState.COMPLETED.value:
         raise Conflict("this interview is already completed")
     if services.voice.is_live(invitation):
-        raise Conflict("an interview for this invitation is already live (another tab or device); close it first")
+        if not services.voice.is_reconnect(invitation, body.client_id):
+            raise Conflict("an interview for this invitation is already live (another tab or device); close it first")
+        await services.voice.stop(invitation.id)  # the same page lost its connection: take over
 
     script = script_content(await ScriptRepo(db, invitation.employer_id).version(invitation.script_version_id))
     sessions = SessionRepo(db, invitation.employer_id)
@@ -78,5 +83,5 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
     )
     await db.commit()
     store = SqlSessionStore(services.sessions, invitation.employer_id, session.id, invitation.id)
-    services.voice.run(invitation.id, interview, store)
+    services.voice.run(invitation.id, interview, store, body.client_id)
     return AnswerResponse(sdp=answer.sdp, type=answer.type, session_id=session.id)

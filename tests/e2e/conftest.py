@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from tests.conftest import LiveServer, Tenant
+
 CHROMIUM_FLAGS = [
     "--headless=new",
     "--no-sandbox",
@@ -44,3 +46,34 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1200, "height": 800})
     yield await context.new_page()
     await context.close()
+
+
+TINY_SCRIPT = {
+    "kind": "interview_script",
+    "id": "tiny-voice",
+    "title": "Tiny voice interview",
+    "role": "Annotator",
+    "opening": "Hi, I'm GAIA.",
+    "closing": "Thank you, that is all.",
+    "sections": [
+        {
+            "id": "s",
+            "title": "S",
+            "questions": [
+                {"id": "q1", "prompt": "How do you handle unclear items?", "dimension": "process_maturity"},
+                {"id": "q2", "prompt": "How do you stay consistent?", "dimension": "role_fit"},
+            ],
+        }
+    ],
+}
+
+
+async def _interview_token(live: LiveServer, tenant: Tenant) -> tuple[str, str]:
+    async with live.client(headers=tenant.bearer()) as client:
+        script = (await client.post("/api/scripts", json={"content": TINY_SCRIPT})).json()
+        invitation = (
+            await client.post(
+                "/api/invitations", json={"mode": "interview", "candidate_name": "Vic Voice", "script_id": script["id"]}
+            )
+        ).json()
+    return str(invitation["id"]), str(invitation["candidate_url"]).rsplit("/", 1)[1]

@@ -10,9 +10,8 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from tests.conftest import LiveServer, Tenant
-from tests.e2e.conftest import CHROMIUM_FLAGS, chromium_path
+from tests.e2e.conftest import CHROMIUM_FLAGS, _interview_token, chromium_path
 from tests.e2e.test_pages import SHOTS
-from tests.e2e.test_voice_webrtc import _interview_token
 from tests.media.speech import heard, join, say, silence
 
 

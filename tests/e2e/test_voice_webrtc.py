@@ -15,37 +15,8 @@ from agent.talk import VoiceClient
 from media.recorder import decode_mono
 from server.store.models import InterviewSession, Invitation, Recording, TranscriptTurn
 from tests.conftest import LiveServer, Tenant
+from tests.e2e.conftest import TINY_SCRIPT, _interview_token
 from tests.media.speech import heard, join, read_wav, say, silence
-
-TINY_SCRIPT = {
-    "kind": "interview_script",
-    "id": "tiny-voice",
-    "title": "Tiny voice interview",
-    "role": "Annotator",
-    "opening": "Hi, I'm GAIA.",
-    "closing": "Thank you, that is all.",
-    "sections": [
-        {
-            "id": "s",
-            "title": "S",
-            "questions": [
-                {"id": "q1", "prompt": "How do you handle unclear items?", "dimension": "process_maturity"},
-                {"id": "q2", "prompt": "How do you stay consistent?", "dimension": "role_fit"},
-            ],
-        }
-    ],
-}
-
-
-async def _interview_token(live: LiveServer, tenant: Tenant) -> tuple[str, str]:
-    async with live.client(headers=tenant.bearer()) as client:
-        script = (await client.post("/api/scripts", json={"content": TINY_SCRIPT})).json()
-        invitation = (
-            await client.post(
-                "/api/invitations", json={"mode": "interview", "candidate_name": "Vic Voice", "script_id": script["id"]}
-            )
-        ).json()
-    return str(invitation["id"]), str(invitation["candidate_url"]).rsplit("/", 1)[1]
 
 
 @pytest.fixture
@@ -257,3 +228,47 @@ async def test_barge_in_stops_the_agent_and_keeps_only_what_was_heard(
     assert turns[0].text.startswith("Hi") and len(turns[0].text) < len(str(LONG_OPENING["opening"])), turns[0].text
     assert "take your time" not in turns[0].text, "text the candidate never heard was stored"
     assert full.split(",")[0] in turns[0].text
+
+
+async def test_the_same_page_can_take_over_its_own_dropped_session(live: LiveServer, tenant_a: Tenant) -> None:
+    _, token = await _interview_token(live, tenant_a)
+    first, again, other = VoiceClient(), VoiceClient(), VoiceClient()
+    try:
+        assert (await first.connect(live.url, token, client_id="page-1")).status_code == 200
+        await first.wait_event("caption", speaker="agent")
+        refused = await other.connect(live.url, token, client_id="page-2")
+        assert refused.status_code == 409
+        taken = await again.connect(live.url, token, client_id="page-1")  # e.g. the network changed under the page
+        assert taken.status_code == 200, taken.text
+        assert (await _wait_ended(live, first.session_id)).end_reason == "candidate left"
+        await again.wait_event("caption", speaker="agent")
+    finally:
+        for client in (first, again, other):
+            await client.close()
+
+
+async def test_a_thinking_pause_keeps_one_stored_candidate_turn(
+    live: LiveServer, tenant_a: Tenant, client: VoiceClient, tmp_path: Path
+) -> None:
+    _, token = await _interview_token(live, tenant_a)
+    assert (await client.connect(live.url, token)).status_code == 200
+    await client.wait_event("caption", speaker="agent")
+    await client.wait_quiet()
+    answer = join(
+        [
+            say("I do not guess.", tmp_path / "p1.wav"),
+            silence(1.0, tmp_path / "pause.wav"),
+            say("I mark the item as unclear and post it in the project channel with its id.", tmp_path / "p2.wav"),
+        ],
+        tmp_path / "paused.wav",
+    )
+    samples, rate = read_wav(answer)
+    started = time.monotonic()
+    duration = client.mic.play(samples, rate)
+    await client.wait_event("caption", count=2, speaker="agent")
+    assert client.voiced_between(started, started + duration) == 0, "the agent spoke during the pause"
+    assert client.session_id is not None
+    turns = await _turns(live, client.session_id)
+    candidate = [t for t in turns if t.speaker == "candidate"]
+    assert len(candidate) == 1, [t.text for t in candidate]
+    assert heard("guess unclear project channel", candidate[0].text) == []

@@ -5,7 +5,10 @@
   const $ = (id) => document.getElementById(id);
   const micButton = $("mic"), start = $("start"), end = $("end"), state = $("state"), error = $("error");
   const captions = $("captions"), interim = $("interim"), progress = $("progress");
-  let stream = null, pc = null, ended = false;
+  let stream = null, pc = null, ended = false, retries = 0;
+  // Identifies this page, so its own reconnects take over the session while a second tab is refused.
+  const clientId = sessionStorage.getItem("gaia-client") || (crypto.randomUUID ? crypto.randomUUID() : Math.random().toString(36).slice(2) + Date.now());
+  sessionStorage.setItem("gaia-client", clientId);
 
   const showError = (text) => { error.textContent = text; };
   const setState = (text) => { state.textContent = text; state.className = "pill " + text; };
@@ -52,12 +55,11 @@
     pc.addEventListener("track", (event) => { $("agent-audio").srcObject = event.streams[0] || new MediaStream([event.track]); });
     const channel = pc.createDataChannel("gaia");
     channel.addEventListener("message", (event) => onEvent(JSON.parse(event.data)));
+    const current = pc;
     pc.addEventListener("connectionstatechange", () => {
-      if (!ended && (pc.connectionState === "failed" || pc.connectionState === "disconnected")) {
-        setState("reconnecting");
-        showError("The connection dropped. Press Start interview to continue.");
-        start.disabled = false;
-      }
+      if (ended || pc !== current) return;
+      if (current.connectionState === "connected") { retries = 0; showError(""); }
+      if (current.connectionState === "failed" || current.connectionState === "disconnected") reconnect();
     });
     await pc.setLocalDescription(await pc.createOffer());
     await new Promise((resolve) => {
@@ -68,11 +70,28 @@
     const response = await fetch("/rtc/offer", {
       method: "POST",
       headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({token, sdp: pc.localDescription.sdp, type: pc.localDescription.type}),
+      body: JSON.stringify({token, sdp: pc.localDescription.sdp, type: pc.localDescription.type, client_id: clientId}),
     });
     const body = await response.json();
     if (!response.ok) throw new Error(body.message || "The interview could not start.");
     await pc.setRemoteDescription({sdp: body.sdp, type: body.type});
+  }
+
+  // A dropped connection reconnects by itself; the server resumes at the question the candidate was on.
+  async function reconnect() {
+    if (ended) return;
+    pc.close();
+    retries += 1;
+    if (retries > 5) {
+      setState("disconnected");
+      showError("The connection keeps dropping. Check your network, then press Start interview to continue where you left off.");
+      start.disabled = false;
+      return;
+    }
+    setState("reconnecting");
+    showError(`Connection lost. Reconnecting (attempt ${retries} of 5)…`);
+    await new Promise((resolve) => setTimeout(resolve, 1000 * retries));
+    try { await connect(); } catch (e) { reconnect(); }
   }
 
   function onEvent(event) {
