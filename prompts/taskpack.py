@@ -46,14 +46,14 @@ class GuidelineClause(_Strict):
     text: Text
 
 
-class _Item(_Strict):
+class ItemBase(_Strict):
     id: Identifier
     points: float | None = Field(default=None, gt=0, le=100)
     may_flag_ambiguous: bool = False
     duplicate_of: Identifier | None = None
 
 
-class _Task(_Strict):
+class TaskBase(_Strict):
     id: Identifier
     title: Text
     guideline: Text
@@ -108,7 +108,7 @@ class InstructionTruth(_Strict):
     required_values: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
 
 
-class InstructionItem(_Item):
+class InstructionItem(ItemBase):
     """Do what the instruction says to the input; answered with free text."""
 
     instruction: Text
@@ -116,7 +116,7 @@ class InstructionItem(_Item):
     ground_truth: InstructionTruth
 
 
-class InstructionFollowingTask(_Task):
+class InstructionFollowingTask(TaskBase):
     type: Literal["instruction_following"]
     items: list[InstructionItem] = Field(min_length=1)
 
@@ -138,7 +138,7 @@ class DiscrepancyTruth(_Strict):
     discrepancies: list[Label]
 
 
-class AttentionItem(_Item):
+class AttentionItem(ItemBase):
     """Find the fields where the copy differs from the source."""
 
     prompt: Text
@@ -146,7 +146,7 @@ class AttentionItem(_Item):
     ground_truth: DiscrepancyTruth
 
 
-class AttentionToDetailTask(_Task):
+class AttentionToDetailTask(TaskBase):
     type: Literal["attention_to_detail"]
     items: list[AttentionItem] = Field(min_length=1)
 
@@ -165,12 +165,12 @@ class ClassificationTruth(_Strict):
     rationale: str | None = None
 
 
-class ClassificationItem(_Item):
+class ClassificationItem(ItemBase):
     text: Text
     ground_truth: ClassificationTruth
 
 
-class TextClassificationTask(_Task):
+class TextClassificationTask(TaskBase):
     type: Literal["text_classification"]
     labels: list[LabelOption] = Field(min_length=2)
     items: list[ClassificationItem] = Field(min_length=1)
@@ -192,7 +192,7 @@ class NerTruth(_Strict):
     spans: list[GoldSpan]
 
 
-class NerItem(_Item):
+class NerItem(ItemBase):
     text: Text
     ground_truth: NerTruth
 
@@ -206,7 +206,7 @@ class EntityType(_Strict):
     description: Text
 
 
-class NerTask(_Task):
+class NerTask(TaskBase):
     type: Literal["ner"]
     entity_types: list[EntityType] = Field(min_length=1)
     items: list[NerItem] = Field(min_length=1)
@@ -230,13 +230,13 @@ class ImageTruth(_Strict):
     boxes: list[Box] = Field(default_factory=list)
 
 
-class ImageItem(_Item):
+class ImageItem(ItemBase):
     prompt: Text
     asset: Asset
     ground_truth: ImageTruth
 
 
-class ImageLabelsTask(_Task):
+class ImageLabelsTask(TaskBase):
     type: Literal["image_labels"]
     classes: list[LabelOption] = Field(min_length=2)
     box_labels: list[Label] = Field(default_factory=list)
@@ -264,14 +264,14 @@ class PairTruth(_Strict):
     justification_points: list[JustificationPoint] = Field(default_factory=list)
 
 
-class PairItem(_Item):
+class PairItem(ItemBase):
     prompt: Text
     response_a: Text
     response_b: Text
     ground_truth: PairTruth
 
 
-class LlmEvaluationTask(_Task):
+class LlmEvaluationTask(TaskBase):
     type: Literal["llm_evaluation"]
     dimensions: list[Label] = Field(default_factory=lambda: ["helpfulness", "accuracy", "safety"])
     rating_scale: int = Field(default=5, ge=2, le=10)
@@ -312,6 +312,6 @@ class TaskPack(_Strict):
     randomization: Randomization = Field(default_factory=Randomization)
     tasks: list[Task] = Field(min_length=1)
 
-    def item_points(self, task: _Task, item: _Item) -> float:
+    def item_points(self, task: TaskBase, item: ItemBase) -> float:
         """Points an item is worth: its own, else the task's default."""
         return item.points if item.points is not None else task.points_per_item

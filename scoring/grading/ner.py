@@ -1,0 +1,81 @@
+"""Named entities: span-level precision, recall and F1, exact and partial overlap (type-aware), per entity type."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+
+from prompts.answers import NerAnswer
+from prompts.taskpack import NerTask, TaskPack
+from scoring.grading.common import finish, flag_credit, unanswered
+from scoring.grading.result import ItemGrade, TaskGrade
+
+Span = tuple[int, int, str]
+
+
+def prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+    """Precision, recall, F1; an empty prediction of an empty gold is perfect."""
+    if n_pred == 0 and n_gold == 0:
+        return 1.0, 1.0, 1.0
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def partial_matches(gold: set[Span], pred: set[Span]) -> int:
+    """Predicted spans that overlap a gold span of the same type, each gold span used at most once."""
+    used: set[Span] = set()
+    count = 0
+    for p in sorted(pred):
+        for g in sorted(gold - used):
+            if g[2] == p[2] and p[0] < g[1] and g[0] < p[1]:
+                used.add(g)
+                count += 1
+                break
+    return count
+
+
+def _text(tokens: list[str], span: Span) -> str:
+    return " ".join(tokens[span[0] : span[1]])
+
+
+def grade_ner(pack: TaskPack, task: NerTask, answers: Mapping[str, NerAnswer | None]) -> TaskGrade:
+    """Item score = points × exact span F1 of that item; task metrics are micro-averaged over all spans."""
+    grades: list[ItemGrade] = []
+    totals = Counter[str]()
+    by_type: dict[str, Counter[str]] = {t.id: Counter() for t in task.entity_types}
+    for item in task.items:
+        points = pack.item_points(task, item)
+        answer = answers.get(item.id)
+        flagged = flag_credit(item, answer, points)
+        if flagged is not None:
+            grades.append(flagged)
+            continue
+        gold: set[Span] = {(s.start, s.end, s.type) for s in item.ground_truth.spans}
+        pred: set[Span] = {(s.start, s.end, s.type) for s in answer.spans} if answer is not None else set()
+        exact = gold & pred
+        partial = partial_matches(gold, pred)
+        totals.update(tp=len(exact), pred=len(pred), gold=len(gold), partial=partial)
+        for span in gold:
+            by_type.setdefault(span[2], Counter())["gold"] += 1
+        for span in pred:
+            by_type.setdefault(span[2], Counter())["pred"] += 1
+        for span in exact:
+            by_type[span[2]]["tp"] += 1
+        if answer is None:
+            grades.append(unanswered(item.id, points))
+            continue
+        precision, recall, f1 = prf(len(exact), len(pred), len(gold))
+        tokens = item.tokens()
+        details = [f"exact span F1 {f1:.2f} (precision {precision:.2f}, recall {recall:.2f})"]
+        details += [f"missed {s[2]} “{_text(tokens, s)}”" for s in sorted(gold - pred)]
+        details += [f"spurious {s[2]} “{_text(tokens, s)}”" for s in sorted(pred - gold)]
+        grades.append(ItemGrade(item.id, points * f1, points, tuple(details)))
+    precision, recall, f1 = prf(totals["tp"], totals["pred"], totals["gold"])
+    _, _, partial_f1 = prf(totals["partial"], totals["pred"], totals["gold"])
+    metrics = {"precision": precision, "recall": recall, "f1": f1, "partial_f1": partial_f1}
+    for type_id, counts in by_type.items():
+        if counts["gold"] or counts["pred"]:
+            metrics[f"f1_{type_id}"] = prf(counts["tp"], counts["pred"], counts["gold"])[2]
+    return finish(task.id, task.type, grades, answers, metrics)
