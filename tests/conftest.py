@@ -22,6 +22,26 @@ from server.settings import Settings
 from server.store.models import Role
 from server.store.repos.accounts import create_employer, create_user, issue_api_key
 
+# A two-question interview: short enough for real-time voice tests.
+TINY_SCRIPT = {
+    "kind": "interview_script",
+    "id": "tiny-voice",
+    "title": "Tiny voice interview",
+    "role": "Annotator",
+    "opening": "Hi, I'm GAIA.",
+    "closing": "Thank you, that is all.",
+    "sections": [
+        {
+            "id": "s",
+            "title": "S",
+            "questions": [
+                {"id": "q1", "prompt": "How do you handle unclear items?", "dimension": "process_maturity"},
+                {"id": "q2", "prompt": "How do you stay consistent?", "dimension": "role_fit"},
+            ],
+        }
+    ],
+}
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""

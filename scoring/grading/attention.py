@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from prompts.answers import AttentionAnswer
-from prompts.taskpack import AttentionToDetailTask, TaskPack
-from scoring.grading.common import finish, flag_credit, unanswered
+from prompts.taskpack import AttentionItem, AttentionToDetailTask, TaskPack
+from scoring.grading.common import finish, grade_items
 from scoring.grading.result import ItemGrade, TaskGrade
 
 
@@ -14,23 +14,9 @@ def grade_attention(
     pack: TaskPack, task: AttentionToDetailTask, answers: Mapping[str, AttentionAnswer | None]
 ) -> TaskGrade:
     """Item score = points × |marked ∩ true| / |marked ∪ true| (1 when both are empty)."""
-    grades: list[ItemGrade] = []
-    found = total = false_marks = 0
-    for item in task.items:
-        points = pack.item_points(task, item)
-        answer = answers.get(item.id)
-        flagged = flag_credit(item, answer, points)
-        if flagged is not None:
-            grades.append(flagged)
-            continue
-        truth = set(item.ground_truth.discrepancies)
-        total += len(truth)
-        if answer is None:
-            grades.append(unanswered(item.id, points))
-            continue
-        marked = set(answer.discrepancies)
-        found += len(marked & truth)
-        false_marks += len(marked - truth)
+
+    def grade_one(item: AttentionItem, answer: AttentionAnswer, points: float) -> ItemGrade:
+        truth, marked = set(item.ground_truth.discrepancies), set(answer.discrepancies)
         union = marked | truth
         overlap = len(marked & truth) / len(union) if union else 1.0
         details = (
@@ -40,6 +26,13 @@ def grade_attention(
         )
         details += [f"missed: {name}" for name in sorted(truth - marked)]
         details += [f"marked but identical: {name}" for name in sorted(marked - truth)]
-        grades.append(ItemGrade(item.id, points * overlap, points, tuple(details)))
+        return ItemGrade(item.id, points * overlap, points, tuple(details))
+
+    grades = grade_items(pack, task, task.items, answers, grade_one)
+    total = found = false_marks = 0
+    for item in task.items:
+        truth = set(item.ground_truth.discrepancies)
+        marked = set(a.discrepancies) if (a := answers.get(item.id)) is not None else set()
+        total, found, false_marks = total + len(truth), found + len(marked & truth), false_marks + len(marked - truth)
     metrics = {"recall": found / total if total else 1.0, "false_marks": float(false_marks)}
     return finish(task.id, task.type, grades, answers, metrics)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from prompts.answers import ClassificationAnswer
-from prompts.taskpack import TaskPack, TextClassificationTask
-from scoring.grading.common import consistency, finish, flag_credit, unanswered
+from prompts.taskpack import ClassificationItem, TaskPack, TextClassificationTask
+from scoring.grading.common import consistency, finish, grade_items
 from scoring.grading.ner import prf
 from scoring.grading.result import ItemGrade, TaskGrade
 
@@ -29,30 +29,20 @@ def grade_classification(
 ) -> TaskGrade:
     """Grade every item; unanswered items count as wrong in accuracy and F1."""
     clauses = {c.id: c.text for c in task.clauses}
-    grades: list[ItemGrade] = []
-    truth, predicted = [], []
-    for item in task.items:
-        points = pack.item_points(task, item)
-        answer = answers.get(item.id)
-        expected = item.ground_truth.label
-        truth.append(expected)
-        predicted.append(answer.label if answer is not None and answer.label else NO_ANSWER)
-        flagged = flag_credit(item, answer, points)
-        if flagged is not None:
-            grades.append(flagged)
-            continue
-        if answer is None or not answer.label:
-            grades.append(unanswered(item.id, points))
-            continue
-        clause = item.ground_truth.clause
+
+    def grade_one(item: ClassificationItem, answer: ClassificationAnswer, points: float) -> ItemGrade:
+        expected, clause = item.ground_truth.label, item.ground_truth.clause
         why = f" (clause {clause}: {clauses[clause]})" if clause in clauses else ""
         if answer.label == expected:
-            grades.append(ItemGrade(item.id, points, points, (f"correct: '{expected}'{why}",)))
-        else:
-            detail = f"expected '{expected}'{why}, answered '{answer.label}'"
-            if item.ground_truth.rationale:
-                detail += f"; {item.ground_truth.rationale}"
-            grades.append(ItemGrade(item.id, 0.0, points, (detail,)))
+            return ItemGrade(item.id, points, points, (f"correct: '{expected}'{why}",))
+        detail = f"expected '{expected}'{why}, answered '{answer.label}'"
+        if item.ground_truth.rationale:
+            detail += f"; {item.ground_truth.rationale}"
+        return ItemGrade(item.id, 0.0, points, (detail,))
+
+    grades = grade_items(pack, task, task.items, answers, grade_one, is_blank=lambda a: not a.label)
+    truth = [item.ground_truth.label for item in task.items]
+    predicted = [(a.label if (a := answers.get(item.id)) is not None else None) or NO_ANSWER for item in task.items]
     metrics = {"accuracy": sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)}
     metrics["macro_f1"] = macro_f1(truth, predicted, [label.id for label in task.labels])
     same = consistency(task.items, answers, lambda a: a.label)

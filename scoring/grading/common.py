@@ -6,10 +6,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from prompts.answers import AnswerBase
-from prompts.taskpack import ItemBase
+from prompts.taskpack import ItemBase, TaskBase, TaskPack
 from scoring.grading.result import ItemGrade, TaskGrade
 
 A = TypeVar("A", bound=AnswerBase)
+I = TypeVar("I", bound=ItemBase)  # noqa: E741
 
 
 def flag_credit(item: ItemBase, answer: AnswerBase | None, points: float) -> ItemGrade | None:
@@ -28,6 +29,30 @@ def flag_credit(item: ItemBase, answer: AnswerBase | None, points: float) -> Ite
 def unanswered(item_id: str, points: float) -> ItemGrade:
     """No answer: zero, and said so."""
     return ItemGrade(item_id, 0.0, points, ("not answered",), answered=False)
+
+
+def grade_items(
+    pack: TaskPack,
+    task: TaskBase,
+    items: Sequence[I],
+    answers: Mapping[str, A | None],
+    grade_one: Callable[[I, A, float], ItemGrade],
+    is_blank: Callable[[A], bool] = lambda _answer: False,
+) -> list[ItemGrade]:
+    """Every item's grade: credit for a justified ambiguity flag, 'not answered' for a missing or blank
+    answer, and ``grade_one(item, answer, points)`` for the rest."""
+    grades = []
+    for item in items:
+        points = pack.item_points(task, item)
+        answer = answers.get(item.id)
+        flagged = flag_credit(item, answer, points)
+        if flagged is not None:
+            grades.append(flagged)
+        elif answer is None or is_blank(answer):
+            grades.append(unanswered(item.id, points))
+        else:
+            grades.append(grade_one(item, answer, points))
+    return grades
 
 
 def consistency(

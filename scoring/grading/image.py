@@ -8,8 +8,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from prompts.answers import BoxAnswer, ImageAnswer
-from prompts.taskpack import Box, ImageLabelsTask, TaskPack
-from scoring.grading.common import finish, flag_credit, unanswered
+from prompts.taskpack import Box, ImageItem, ImageLabelsTask, TaskPack
+from scoring.grading.common import finish, grade_items
 from scoring.grading.ner import prf
 from scoring.grading.result import ItemGrade, TaskGrade
 
@@ -45,41 +45,32 @@ def match_boxes(gold: Sequence[Box], pred: Sequence[BoxAnswer], threshold: float
 
 def grade_images(pack: TaskPack, task: ImageLabelsTask, answers: Mapping[str, ImageAnswer | None]) -> TaskGrade:
     """Item score = points × (½ class correct + ½ box F1); an image with no boxes expects none."""
-    grades: list[ItemGrade] = []
-    classes_right = tp_total = pred_total = gold_total = 0
-    ious: list[float] = []
-    for item in task.items:
-        points = pack.item_points(task, item)
-        answer = answers.get(item.id)
+    found: dict[str, tuple[bool, list[tuple[int, int, float]], int]] = {}  # item id -> class ok, matches, boxes drawn
+
+    def grade_one(item: ImageItem, answer: ImageAnswer, points: float) -> ItemGrade:
         gold = item.ground_truth.boxes
-        gold_total += len(gold)
-        flagged = flag_credit(item, answer, points)
-        if flagged is not None:
-            grades.append(flagged)
-            continue
-        if answer is None:
-            grades.append(unanswered(item.id, points))
-            continue
-        details = []
         class_ok = answer.image_class == item.ground_truth.image_class
-        classes_right += class_ok
-        details.append(
+        matches = match_boxes(gold, answer.boxes, task.iou_threshold)
+        found[item.id] = (class_ok, matches, len(answer.boxes))
+        _, _, box_f1 = prf(len(matches), len(answer.boxes), len(gold))
+        details = [
             f"class '{answer.image_class}' correct"
             if class_ok
-            else f"class: expected '{item.ground_truth.image_class}', answered '{answer.image_class}'"
-        )
-        matches = match_boxes(gold, answer.boxes, task.iou_threshold)
-        tp_total += len(matches)
-        pred_total += len(answer.boxes)
-        ious.extend(overlap for _, _, overlap in matches)
-        _, _, box_f1 = prf(len(matches), len(answer.boxes), len(gold))
-        details.append(
-            f"boxes: {len(matches)} of {len(gold)} found at IoU ≥ {task.iou_threshold}, {len(answer.boxes) - len(matches)} extra (F1 {box_f1:.2f})"
-        )
+            else f"class: expected '{item.ground_truth.image_class}', answered '{answer.image_class}'",
+            f"boxes: {len(matches)} of {len(gold)} found at IoU ≥ {task.iou_threshold}, "
+            f"{len(answer.boxes) - len(matches)} extra (F1 {box_f1:.2f})",
+        ]
         details += [f"matched {gold[i].label} with IoU {overlap:.2f}" for i, _, overlap in matches]
         matched_gold = {i for i, _, _ in matches}
         details += [f"missed {g.label} at ({g.x:.0f}, {g.y:.0f})" for i, g in enumerate(gold) if i not in matched_gold]
-        grades.append(ItemGrade(item.id, points * (0.5 * class_ok + 0.5 * box_f1), points, tuple(details)))
+        return ItemGrade(item.id, points * (0.5 * class_ok + 0.5 * box_f1), points, tuple(details))
+
+    grades = grade_items(pack, task, task.items, answers, grade_one)
+    classes_right = sum(ok for ok, _, _ in found.values())
+    tp_total = sum(len(matches) for _, matches, _ in found.values())
+    pred_total = sum(drawn for _, _, drawn in found.values())
+    gold_total = sum(len(item.ground_truth.boxes) for item in task.items)
+    ious = [overlap for _, matches, _ in found.values() for _, _, overlap in matches]
     precision, recall, f1 = prf(tp_total, pred_total, gold_total)
     metrics = {
         "class_accuracy": classes_right / len(task.items),

@@ -11,11 +11,12 @@ from prompts.taskpack import (
     ForbiddenCheck,
     FormatCheck,
     InstructionFollowingTask,
+    InstructionItem,
     LengthCheck,
     RequiredFieldsCheck,
     TaskPack,
 )
-from scoring.grading.common import finish, flag_credit, unanswered
+from scoring.grading.common import finish, grade_items
 from scoring.grading.result import ItemGrade, TaskGrade
 
 InstructionRule = FormatCheck | RequiredFieldsCheck | LengthCheck | ForbiddenCheck
@@ -42,27 +43,18 @@ def grade_instructions(
     pack: TaskPack, task: InstructionFollowingTask, answers: Mapping[str, InstructionAnswer | None]
 ) -> TaskGrade:
     """Item score = points × share of checks passed (each required value is one more check)."""
-    grades: list[ItemGrade] = []
-    passed_all = 0
-    for item in task.items:
-        points = pack.item_points(task, item)
-        answer = answers.get(item.id)
-        flagged = flag_credit(item, answer, points)
-        if flagged is not None:
-            grades.append(flagged)
-            continue
-        if answer is None or not answer.text.strip():
-            grades.append(unanswered(item.id, points))
-            continue
+
+    def grade_one(item: InstructionItem, answer: InstructionAnswer, points: float) -> ItemGrade:
         text = answer.text.strip()
         results = [run_check(check, text) for check in item.ground_truth.checks]
         for value in item.ground_truth.required_values:
             ok = value.lower() in text.lower()
             results.append((ok, f"contains '{value}'" if ok else f"should contain '{value}'"))
         if not results:
-            grades.append(ItemGrade(item.id, points, points, ("no checks declared: answered",)))
-            continue
+            return ItemGrade(item.id, points, points, ("no checks declared: answered",))
         share = sum(ok for ok, _ in results) / len(results)
-        passed_all += share == 1.0
-        grades.append(ItemGrade(item.id, points * share, points, tuple(why for _, why in results)))
+        return ItemGrade(item.id, points * share, points, tuple(why for _, why in results))
+
+    grades = grade_items(pack, task, task.items, answers, grade_one, is_blank=lambda a: not a.text.strip())
+    passed_all = sum(1 for grade in grades if grade.answered and grade.score >= grade.max_score)
     return finish(task.id, task.type, grades, answers, {"fully_compliant": passed_all / len(task.items)})

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Mapping
 
 from prompts.answers import NerAnswer
-from prompts.taskpack import NerTask, TaskPack
-from scoring.grading.common import finish, flag_credit, unanswered
+from prompts.taskpack import NerItem, NerTask, TaskPack
+from scoring.grading.common import finish, grade_items
 from scoring.grading.result import ItemGrade, TaskGrade
 
 Span = tuple[int, int, str]
@@ -40,38 +40,33 @@ def _text(tokens: list[str], span: Span) -> str:
     return " ".join(tokens[span[0] : span[1]])
 
 
+def _spans(item: NerItem) -> set[Span]:
+    return {(s.start, s.end, s.type) for s in item.ground_truth.spans}
+
+
 def grade_ner(pack: TaskPack, task: NerTask, answers: Mapping[str, NerAnswer | None]) -> TaskGrade:
     """Item score = points × exact span F1 of that item; task metrics are micro-averaged over all spans."""
-    grades: list[ItemGrade] = []
-    totals = Counter[str]()
-    by_type: dict[str, Counter[str]] = {t.id: Counter() for t in task.entity_types}
-    for item in task.items:
-        points = pack.item_points(task, item)
-        answer = answers.get(item.id)
-        flagged = flag_credit(item, answer, points)
-        if flagged is not None:
-            grades.append(flagged)
-            continue
-        gold: set[Span] = {(s.start, s.end, s.type) for s in item.ground_truth.spans}
-        pred: set[Span] = {(s.start, s.end, s.type) for s in answer.spans} if answer is not None else set()
-        exact = gold & pred
-        partial = partial_matches(gold, pred)
-        totals.update(tp=len(exact), pred=len(pred), gold=len(gold), partial=partial)
-        for span in gold:
-            by_type.setdefault(span[2], Counter())["gold"] += 1
-        for span in pred:
-            by_type.setdefault(span[2], Counter())["pred"] += 1
-        for span in exact:
-            by_type[span[2]]["tp"] += 1
-        if answer is None:
-            grades.append(unanswered(item.id, points))
-            continue
-        precision, recall, f1 = prf(len(exact), len(pred), len(gold))
+
+    def grade_one(item: NerItem, answer: NerAnswer, points: float) -> ItemGrade:
+        gold, pred = _spans(item), {(s.start, s.end, s.type) for s in answer.spans}
+        precision, recall, f1 = prf(len(gold & pred), len(pred), len(gold))
         tokens = item.tokens()
         details = [f"exact span F1 {f1:.2f} (precision {precision:.2f}, recall {recall:.2f})"]
         details += [f"missed {s[2]} “{_text(tokens, s)}”" for s in sorted(gold - pred)]
         details += [f"spurious {s[2]} “{_text(tokens, s)}”" for s in sorted(pred - gold)]
-        grades.append(ItemGrade(item.id, points * f1, points, tuple(details)))
+        return ItemGrade(item.id, points * f1, points, tuple(details))
+
+    grades = grade_items(pack, task, task.items, answers, grade_one)
+    totals = Counter[str]()
+    by_type: dict[str, Counter[str]] = {t.id: Counter() for t in task.entity_types}
+    for item in task.items:
+        answer = answers.get(item.id)
+        gold = _spans(item)
+        pred: set[Span] = {(s.start, s.end, s.type) for s in answer.spans} if answer is not None else set()
+        totals.update(tp=len(gold & pred), pred=len(pred), gold=len(gold), partial=partial_matches(gold, pred))
+        for key, spans in (("gold", gold), ("pred", pred), ("tp", gold & pred)):
+            for span in spans:
+                by_type.setdefault(span[2], Counter())[key] += 1
     precision, recall, f1 = prf(totals["tp"], totals["pred"], totals["gold"])
     _, _, partial_f1 = prf(totals["partial"], totals["pred"], totals["gold"])
     metrics = {"precision": precision, "recall": recall, "f1": f1, "partial_f1": partial_f1}

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from prompts.answers import PairAnswer
 from prompts.taskpack import LlmEvaluationTask, PairItem, TaskPack
-from scoring.grading.common import finish, flag_credit, unanswered
+from scoring.grading.common import finish, grade_items
 from scoring.grading.result import ItemGrade, TaskGrade
 
 WEIGHTS = {"preference": 0.5, "ratings": 0.25, "justification": 0.25}
@@ -35,21 +35,10 @@ def justification_credit(item: PairItem, text: str, min_words: int) -> tuple[flo
 
 def grade_pairwise(pack: TaskPack, task: LlmEvaluationTask, answers: Mapping[str, PairAnswer | None]) -> TaskGrade:
     """Item score = points × (½ preference + ¼ ratings within tolerance + ¼ justification)."""
-    grades: list[ItemGrade] = []
-    agree = 0
-    for item in task.items:
-        points = pack.item_points(task, item)
-        answer = answers.get(item.id)
-        flagged = flag_credit(item, answer, points)
-        if flagged is not None:
-            grades.append(flagged)
-            continue
-        if answer is None or answer.preference is None:
-            grades.append(unanswered(item.id, points))
-            continue
+
+    def grade_one(item: PairItem, answer: PairAnswer, points: float) -> ItemGrade:
         truth = item.ground_truth
         preference_ok = answer.preference == truth.preference
-        agree += preference_ok
         details = [
             f"preferred {answer.preference}" + (" (agrees)" if preference_ok else f"; expected {truth.preference}")
         ]
@@ -74,5 +63,12 @@ def grade_pairwise(pack: TaskPack, task: LlmEvaluationTask, answers: Mapping[str
             + WEIGHTS["ratings"] * ratings
             + WEIGHTS["justification"] * justification
         )
-        grades.append(ItemGrade(item.id, points * share, points, tuple(details)))
+        return ItemGrade(item.id, points * share, points, tuple(details))
+
+    grades = grade_items(pack, task, task.items, answers, grade_one, is_blank=lambda a: a.preference is None)
+    agree = sum(
+        1
+        for item in task.items
+        if (a := answers.get(item.id)) is not None and a.preference == item.ground_truth.preference
+    )
     return finish(task.id, task.type, grades, answers, {"preference_agreement": agree / len(task.items)})

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from server.api.candidate import candidate_invitation
 from server.api.employer import invitation_out
+from server.api.schemas import CandidateInvitation
 from server.auth import Principal, current_principal
 from server.deps import Db, ServicesDep
 from server.errors import Gone
@@ -88,32 +89,32 @@ async def review_page(
     )
 
 
-@router.get("/c/{token}", response_class=HTMLResponse)
-async def candidate_page(request: Request, token: str, db: Db, services: ServicesDep) -> HTMLResponse:
+async def _candidate_view(
+    request: Request, token: str, db: Db, services: ServicesDep
+) -> CandidateInvitation | Response:
+    """The candidate's view of their invitation, or the page that says why it is not available."""
     try:
-        view = await candidate_invitation(token, db, services)
+        return await candidate_invitation(token, db, services)
     except Gone as exc:
-        return TEMPLATES.TemplateResponse(request, "candidate_gone.html", {"message": exc.message}, status_code=410)
+        message, status = exc.message, 410
     except NotFound:
-        return TEMPLATES.TemplateResponse(
-            request,
-            "candidate_gone.html",
-            {"message": "This link is not valid. Check that you copied the whole link from your invitation."},
-            status_code=404,
-        )
+        message, status = "This link is not valid. Check that you copied the whole link from your invitation.", 404
+    return TEMPLATES.TemplateResponse(request, "candidate_gone.html", {"message": message}, status_code=status)
+
+
+@router.get("/c/{token}", response_class=HTMLResponse)
+async def candidate_page(request: Request, token: str, db: Db, services: ServicesDep) -> Response:
+    view = await _candidate_view(request, token, db, services)
+    if isinstance(view, Response):
+        return view
     return TEMPLATES.TemplateResponse(request, "candidate.html", {"view": view, "token": token})
 
 
 @router.get("/c/{token}/interview", response_class=HTMLResponse)
-async def interview_page(request: Request, token: str, db: Db, services: ServicesDep) -> HTMLResponse:
-    try:
-        view = await candidate_invitation(token, db, services)
-    except Gone as exc:
-        return TEMPLATES.TemplateResponse(request, "candidate_gone.html", {"message": exc.message}, status_code=410)
-    except NotFound:
-        return TEMPLATES.TemplateResponse(
-            request, "candidate_gone.html", {"message": "This link is not valid."}, status_code=404
-        )
+async def interview_page(request: Request, token: str, db: Db, services: ServicesDep) -> Response:
+    view = await _candidate_view(request, token, db, services)
+    if isinstance(view, Response):
+        return view
     if view.interview is None:
         return TEMPLATES.TemplateResponse(
             request, "candidate_gone.html", {"message": "This invitation has no interview."}, status_code=404

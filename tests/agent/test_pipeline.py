@@ -20,27 +20,10 @@ from agent.transports.playout import Playout
 from media.audio import Resampler
 from media.models import resolve_models
 from prompts.script import InterviewScript
+from tests.conftest import TINY_SCRIPT
 from tests.media.speech import frames, join, read_wav, say, silence
 
-SCRIPT = InterviewScript.model_validate(
-    {
-        "id": "tiny",
-        "title": "Tiny",
-        "role": "Annotator",
-        "opening": "Hi, I'm GAIA.",
-        "closing": "Thank you, that is all.",
-        "sections": [
-            {
-                "id": "s",
-                "title": "S",
-                "questions": [
-                    {"id": "q1", "prompt": "How do you handle unclear items?", "dimension": "process_maturity"},
-                    {"id": "q2", "prompt": "How do you stay consistent?", "dimension": "role_fit"},
-                ],
-            }
-        ],
-    }
-)
+SCRIPT = InterviewScript.model_validate(TINY_SCRIPT)
 
 
 @pytest.fixture(scope="module")

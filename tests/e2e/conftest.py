@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.conftest import LiveServer, Tenant
+from tests.conftest import TINY_SCRIPT, LiveServer, Tenant
 
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -46,26 +46,6 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1200, "height": 800})
     yield await context.new_page()
     await context.close()
-
-
-TINY_SCRIPT = {
-    "kind": "interview_script",
-    "id": "tiny-voice",
-    "title": "Tiny voice interview",
-    "role": "Annotator",
-    "opening": "Hi, I'm GAIA.",
-    "closing": "Thank you, that is all.",
-    "sections": [
-        {
-            "id": "s",
-            "title": "S",
-            "questions": [
-                {"id": "q1", "prompt": "How do you handle unclear items?", "dimension": "process_maturity"},
-                {"id": "q2", "prompt": "How do you stay consistent?", "dimension": "role_fit"},
-            ],
-        }
-    ],
-}
 
 
 async def _interview_token(live: LiveServer, tenant: Tenant) -> tuple[str, str]:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from agent.talk import VoiceClient
 from media.recorder import decode_mono
 from server.store.models import InterviewSession, Invitation, Recording, TranscriptTurn
-from tests.conftest import LiveServer, Tenant
-from tests.e2e.conftest import TINY_SCRIPT, _interview_token
+from tests.conftest import TINY_SCRIPT, LiveServer, Tenant
+from tests.e2e.conftest import _interview_token
 from tests.media.speech import heard, join, read_wav, say, silence
 
 
