@@ -229,6 +229,7 @@ class AssessmentAttempt(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class Answer(Base):
