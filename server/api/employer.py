@@ -30,6 +30,7 @@ from server.api.schemas import (
 from server.auth import Admin, Caller
 from server.bundles import unpack_bundle
 from server.deps import Db, ServicesDep
+from server.export import export_invitation
 from server.lifecycle import effective_state
 from server.services import Services
 from server.store.models import ApiKey, Invitation, InvitationMode, InvitationState, PackVersion, ScriptVersion
@@ -289,6 +290,16 @@ async def list_invitations(
 async def get_invitation(invitation_id: str, db: Db, who: Caller, services: ServicesDep) -> InvitationOut:
     """One invitation with its candidate link."""
     return invitation_out(await InvitationRepo(db, who.employer_id).get(invitation_id), services)
+
+
+@router.get("/invitations/{invitation_id}/export")
+async def export_results(invitation_id: str, db: Db, who: Caller) -> dict[str, Any]:
+    """Everything stored for one invitation (the same document as ``gaia export``): pinned content, interview
+    sessions with transcript turns and recordings, the attempt with its answers and grades, events, decisions."""
+    doc = await export_invitation(db, who.employer_id, invitation_id)
+    AuditRepo(db, who.employer_id).record(who.actor, "invitation.exported", "invitation", invitation_id)
+    await db.commit()
+    return doc
 
 
 @router.post("/invitations/{invitation_id}/revoke", response_model=InvitationOut)

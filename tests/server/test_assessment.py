@@ -152,3 +152,20 @@ async def test_attempt_payload_never_contains_ground_truth(live: LiveServer, ten
     text = json.dumps(body)
     for word in ("ground_truth", "rationale", "reference_answer", "justification_points"):
         assert word not in text
+
+
+async def test_employer_export_carries_answers_and_grades_and_stays_in_its_tenant(
+    live: LiveServer, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    invitation_id, token = await _token(live, tenant_a)
+    async with live.client() as client:
+        await client.post(f"/api/candidate/{token}/attempt")
+        await client.put(f"/api/candidate/{token}/answers/moderation/cls-ok", json=_answer_body("moderation", "cls-ok"))
+        await client.post(f"/api/candidate/{token}/submit")
+    async with live.client(headers=tenant_a.bearer()) as client:
+        doc = (await client.get(f"/api/invitations/{invitation_id}/export")).json()
+    assert doc["format"] == "gaia.export/1" and "token" not in doc["invitation"]
+    assert [a["item_id"] for a in doc["answers"]] == ["cls-ok"]
+    assert doc["assessment_attempt"]["results"]["tasks"]["moderation"]["score"] == 1.0
+    async with live.client(headers=tenant_b.bearer()) as client:
+        assert (await client.get(f"/api/invitations/{invitation_id}/export")).status_code == 404

@@ -28,6 +28,7 @@ def _requests(ids: dict[str, str]) -> list[tuple[str, str, dict[str, object] | N
         ("GET", f"/api/packs/{ids['pack']}", None),
         ("DELETE", f"/api/packs/{ids['pack']}", None),
         ("GET", f"/api/invitations/{ids['invitation']}", None),
+        ("GET", f"/api/invitations/{ids['invitation']}/export", None),
         ("POST", f"/api/invitations/{ids['invitation']}/revoke", {"reason": "not mine"}),
         ("DELETE", f"/api/api-keys/{ids['api_key']}", None),
         ("POST", "/api/invitations", {"mode": "interview", "candidate_name": "X", "script_id": ids["script"]}),
