@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from prompts.answers import Answer
 from prompts.taskpack import TaskPack
-from scoring.grading import TaskGrade, grade_task
+from scoring.grading.attempt import grade_attempt
 from server.api.candidate import resolve_token
 from server.deps import Db, ServicesDep
 from server.errors import BadField
@@ -120,50 +120,6 @@ async def save_answer(
     )
     await db.commit()
     return AnswerSaved(task_id=task_id, item_id=item_id, revision=row.revision, saved_at=row.saved_at, late=row.late)
-
-
-def grade_attempt(pack: TaskPack, stored: dict[str, dict[str, dict[str, Any]]], late: set[str]) -> dict[str, Any]:
-    """Grades of every task from stored answers; late answers are not graded as on-time (they count as unanswered)."""
-    adapter: TypeAdapter[Any] = TypeAdapter(Answer)
-    tasks: dict[str, Any] = {}
-    total = maximum = 0.0
-    for task in pack.tasks:
-        answers = {
-            item_id: adapter.validate_python(value)
-            for item_id, value in stored.get(task.id, {}).items()
-            if f"{task.id}/{item_id}" not in late
-        }
-        grade: TaskGrade = grade_task(pack, task, answers)
-        total, maximum = total + grade.score, maximum + grade.max_score
-        tasks[task.id] = {
-            "type": task.type,
-            "score": grade.score,
-            "max_score": grade.max_score,
-            "fraction": grade.fraction,
-            "passed": grade.fraction >= pack.pass_score,
-            "metrics": grade.metrics,
-            "notes": list(grade.notes),
-            "items": [
-                {
-                    "item_id": g.item_id,
-                    "score": g.score,
-                    "max_score": g.max_score,
-                    "answered": g.answered,
-                    "details": list(g.details),
-                }
-                for g in grade.items
-            ],
-        }
-    fraction = total / maximum if maximum else 0.0
-    return {
-        "score": total,
-        "max_score": maximum,
-        "fraction": fraction,
-        "pass_score": pack.pass_score,
-        "passed": fraction >= pack.pass_score,
-        "late_items": sorted(late),
-        "tasks": tasks,
-    }
 
 
 @router.post("/submit", response_model=Submitted)
