@@ -158,3 +158,28 @@ def test_invite_prints_a_working_link_and_export_finds_it(tmp_path: Path) -> Non
         env=env,
     )
     assert wrong.returncode == 1 and "employer 'nobody' not found" in wrong.stderr
+
+
+def test_killing_the_server_loses_no_acknowledged_answer(tmp_path: Path) -> None:
+    """Persist before acknowledging: an answer that got its 200 survives kill -9 of the server process."""
+    port = free_port()
+    proc, lines = _start_serve(tmp_path, port)
+    base = f"http://127.0.0.1:{port}"
+    link = next(line for line in lines if line.strip().startswith("assessment ")).split()[-1]
+    token = link.rsplit("/", 1)[1]
+    answer = {"answer": {"type": "text_classification", "label": "spam"}, "idempotency_key": "save-1"}
+    try:
+        assert httpx.post(f"{base}/api/candidate/{token}/attempt").status_code == 200
+        saved = httpx.put(f"{base}/api/candidate/{token}/answers/moderation/cls-spam", json=answer)
+        assert saved.status_code == 200
+    finally:
+        proc.kill()  # SIGKILL: no shutdown hook runs
+        proc.wait(timeout=20)
+    proc, _ = _start_serve(tmp_path, port)
+    try:
+        resumed = httpx.post(f"{base}/api/candidate/{token}/attempt").json()
+        assert resumed["answers"]["moderation"]["cls-spam"]["label"] == "spam"
+        retried = httpx.put(f"{base}/api/candidate/{token}/answers/moderation/cls-spam", json=answer)
+        assert retried.json()["revision"] == 1  # the client's retry after the crash is not a new revision
+    finally:
+        _stop(proc)
