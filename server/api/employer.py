@@ -8,6 +8,7 @@ from pathlib import Path, PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import FileResponse
 
 from prompts.errors import ContentError, ContentIssue
 from prompts.loader import build_pack, build_script, detect_kind, parse_text
@@ -40,6 +41,7 @@ from server.store.repos.audit import AuditRepo
 from server.store.repos.base import Conflict, NotFound
 from server.store.repos.content import PackRepo, ScriptRepo, script_content
 from server.store.repos.invitations import InvitationFilter, InvitationRepo
+from server.store.repos.results import ResultsRepo
 
 router = APIRouter(prefix="/api", tags=["employer"])
 
@@ -300,6 +302,17 @@ async def export_results(invitation_id: str, db: Db, who: Caller) -> dict[str, A
     AuditRepo(db, who.employer_id).record(who.actor, "invitation.exported", "invitation", invitation_id)
     await db.commit()
     return doc
+
+
+@router.get("/invitations/{invitation_id}/recordings/{recording_id}")
+async def recording_file(invitation_id: str, recording_id: str, db: Db, who: Caller) -> FileResponse:
+    """An interview recording (Opus in OGG) of one of your invitations."""
+    results = ResultsRepo(db, who.employer_id)
+    for session in await results.sessions(invitation_id):
+        for recording in await results.recordings(session.id):
+            if recording.id == recording_id:
+                return FileResponse(recording.path, media_type=recording.media_type, filename=f"{recording.track}.ogg")
+    raise NotFound("recording", recording_id)
 
 
 @router.post("/invitations/{invitation_id}/revoke", response_model=InvitationOut)

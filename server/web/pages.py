@@ -17,8 +17,9 @@ from server.deps import Db, ServicesDep
 from server.errors import Gone
 from server.store.repos.accounts import employer_by_id
 from server.store.repos.base import NotFound
-from server.store.repos.content import PackRepo, ScriptRepo
+from server.store.repos.content import PackRepo, ScriptRepo, pack_content
 from server.store.repos.invitations import InvitationFilter, InvitationRepo
+from server.store.repos.results import ResultsRepo
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -84,9 +85,25 @@ async def review_page(
 ) -> HTMLResponse:
     invitation = invitation_out(await InvitationRepo(db, who.employer_id).get(invitation_id), services)
     employer = await employer_by_id(db, who.employer_id)
-    return TEMPLATES.TemplateResponse(
-        request, "review.html", {"invitation": invitation, "employer": employer, "who": who}
-    )
+    results = ResultsRepo(db, who.employer_id)
+    sessions = [
+        {"session": s, "turns": await results.turns(s.id), "recordings": await results.recordings(s.id)}
+        for s in await results.sessions(invitation_id)
+    ]
+    attempt = await results.attempt(invitation_id)
+    titles: dict[str, str] = {}
+    if invitation.pack_version_id:
+        pack = pack_content(await PackRepo(db, who.employer_id).version(invitation.pack_version_id))
+        titles = {task.id: task.title for task in pack.tasks}
+    context = {
+        "invitation": invitation,
+        "employer": employer,
+        "who": who,
+        "sessions": sessions,
+        "attempt": attempt,
+        "titles": titles,
+    }
+    return TEMPLATES.TemplateResponse(request, "review.html", context)
 
 
 async def _candidate_view(
