@@ -8,22 +8,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from prompts.script import FOLLOW_UP_KINDS
+from prompts.taskpack import TASK_TYPES
+
 # Discriminator tags pydantic inserts into error locations of tagged unions; they are not part of the
 # author's path (``tasks[2].items`` reads better than ``tasks[2].ner.items``).
-_UNION_TAGS = frozenset(
-    {
-        "instruction_following",
-        "attention_to_detail",
-        "text_classification",
-        "ner",
-        "image_labels",
-        "llm_evaluation",
-        "too_short",
-        "no_concrete_example",
-        "off_topic",
-        "dont_know",
-    }
-)
+_UNION_TAGS = frozenset(TASK_TYPES) | frozenset(FOLLOW_UP_KINDS)
 
 _FIXES = {
     "missing": "add this required field",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -58,6 +58,12 @@ class DontKnowRule(_Strict):
 FollowUpRule = Annotated[
     TooShortRule | NoConcreteExampleRule | OffTopicRule | DontKnowRule, Field(discriminator="when")
 ]
+
+FOLLOW_UP_KINDS: tuple[str, ...] = tuple(
+    get_args(cls.model_fields["when"].annotation)[0]
+    for cls in (TooShortRule, NoConcreteExampleRule, OffTopicRule, DontKnowRule)
+)
+"""Every follow-up rule's tag."""
 
 
 class ExpectedLength(_Strict):

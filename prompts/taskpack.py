@@ -7,7 +7,7 @@ built from :mod:`prompts.public`, which copies public fields explicitly.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -288,6 +288,19 @@ Task = Annotated[
     | LlmEvaluationTask,
     Field(discriminator="type"),
 ]
+
+TASK_TYPES: tuple[str, ...] = tuple(
+    get_args(cls.model_fields["type"].annotation)[0]
+    for cls in (
+        InstructionFollowingTask,
+        AttentionToDetailTask,
+        TextClassificationTask,
+        NerTask,
+        ImageLabelsTask,
+        LlmEvaluationTask,
+    )
+)
+"""Every task type's tag, in the order the union lists them."""
 
 TaskItem = InstructionItem | AttentionItem | ClassificationItem | NerItem | ImageItem | PairItem
 
