@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from media.models import ModelPaths, resolve_models
 from server.bus import Bus, create_bus
+from server.embeddings import LazyEmbedder
 from server.settings import Settings
 from server.store.db import create_engine, migrate, session_factory
 from server.store.models import utcnow
@@ -20,7 +21,7 @@ from server.voice import VoiceService
 
 @dataclass
 class Services:
-    """Settings, database, bus, model paths and the clock of one process."""
+    """Settings, database, bus, model paths, the sentence embedder (loaded on first use) and the clock of one process."""
 
     settings: Settings
     engine: AsyncEngine
@@ -29,6 +30,7 @@ class Services:
     models: ModelPaths
     voice: VoiceService
     clock: Callable[[], datetime] = field(default=utcnow)
+    embedder: LazyEmbedder = field(default_factory=LazyEmbedder)
 
     async def close(self) -> None:
         """Hang up live interviews and release connections."""

@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "GAIA_OPENAI_API_KEY")
     )
+    judge_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Seconds per LLM judge call when grading justifications (GAIA_LLM_MODEL set); a run that times "
+        "out leaves the look-fors and similarity to grade alone.",
+    )
+    similarity_threshold: float = Field(
+        default=0.55,
+        gt=0,
+        le=1,
+        description="Cosine similarity (all-MiniLM-L6-v2) at which a justification sentence makes a rubric point; "
+        "stored with each attempt's evidence. See scoring/grading/justification.py for the measurements.",
+    )
     livekit_url: str | None = Field(default=None, validation_alias=AliasChoices("LIVEKIT_URL", "GAIA_LIVEKIT_URL"))
     livekit_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("LIVEKIT_API_KEY", "GAIA_LIVEKIT_API_KEY")

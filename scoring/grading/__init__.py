@@ -19,6 +19,7 @@ from scoring.grading.attention import grade_attention
 from scoring.grading.classification import grade_classification
 from scoring.grading.image import grade_images
 from scoring.grading.instructions import grade_instructions
+from scoring.grading.justification import JustificationEvidence
 from scoring.grading.ner import grade_ner
 from scoring.grading.pairwise import grade_pairwise
 from scoring.grading.result import ItemGrade, TaskGrade
@@ -26,9 +27,15 @@ from scoring.grading.result import ItemGrade, TaskGrade
 __all__ = ["ItemGrade", "TaskGrade", "grade_task"]
 
 
-def grade_task(pack: TaskPack, task: Task, answers: Mapping[str, Any]) -> TaskGrade:
+def grade_task(
+    pack: TaskPack,
+    task: Task,
+    answers: Mapping[str, Any],
+    evidence: Mapping[str, JustificationEvidence] | None = None,
+) -> TaskGrade:
     """Grade one task; ``answers`` maps item ids to that task type's answer model (missing = unanswered).
 
+    ``evidence`` (item id -> stored similarities and judge verdicts) is used by the llm_evaluation grader only.
     An answer of another task type is a caller error and raises TypeError.
     """
     expected_type = task.type
@@ -48,5 +55,5 @@ def grade_task(pack: TaskPack, task: Task, answers: Mapping[str, Any]) -> TaskGr
     if isinstance(task, InstructionFollowingTask):
         return grade_instructions(pack, task, answers)
     if isinstance(task, LlmEvaluationTask):
-        return grade_pairwise(pack, task, answers)
+        return grade_pairwise(pack, task, answers, evidence)
     raise TypeError(f"no grader for task type {expected_type}")

@@ -1,8 +1,9 @@
-"""A whole attempt graded from its stored answers: every task, the total, pass or fail. Pure, so any stored
-attempt can be graded again with the same result."""
+"""A whole attempt graded from its stored answers (and the stored justification evidence): every task, the total,
+pass or fail. Pure, so any stored attempt can be graded again with the same result."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -10,12 +11,25 @@ from pydantic import TypeAdapter
 from prompts.answers import Answer
 from prompts.taskpack import TaskPack
 from scoring.grading import TaskGrade, grade_task
+from scoring.grading.justification import JustificationEvidence
 
 _ANSWER: TypeAdapter[Any] = TypeAdapter(Answer)
 
 
-def grade_attempt(pack: TaskPack, stored: dict[str, dict[str, dict[str, Any]]], late: set[str]) -> dict[str, Any]:
-    """Grades of every task from stored answers; late answers are not graded as on-time (they count as unanswered)."""
+def grade_attempt(
+    pack: TaskPack,
+    stored: dict[str, dict[str, dict[str, Any]]],
+    late: set[str],
+    justification_evidence: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Grades of every task from stored answers; late answers are not graded as on-time (they count as unanswered).
+
+    ``justification_evidence`` maps "task/item" to stored ``JustificationEvidence`` (similarities, judge outputs) of
+    llm_evaluation items; it is returned under "evidence", so grading again from the results reproduces them.
+    """
+    evidence = {
+        key: JustificationEvidence.model_validate(value) for key, value in (justification_evidence or {}).items()
+    }
     tasks: dict[str, Any] = {}
     total = maximum = 0.0
     for task in pack.tasks:
@@ -24,7 +38,8 @@ def grade_attempt(pack: TaskPack, stored: dict[str, dict[str, dict[str, Any]]], 
             for item_id, value in stored.get(task.id, {}).items()
             if f"{task.id}/{item_id}" not in late
         }
-        grade: TaskGrade = grade_task(pack, task, answers)
+        by_item = {k.split("/", 1)[1]: e for k, e in evidence.items() if k.split("/", 1)[0] == task.id}
+        grade: TaskGrade = grade_task(pack, task, answers, by_item)
         total, maximum = total + grade.score, maximum + grade.max_score
         tasks[task.id] = {
             "type": task.type,
@@ -46,7 +61,7 @@ def grade_attempt(pack: TaskPack, stored: dict[str, dict[str, dict[str, Any]]], 
             ],
         }
     fraction = total / maximum if maximum else 0.0
-    return {
+    results: dict[str, Any] = {
         "score": total,
         "max_score": maximum,
         "fraction": fraction,
@@ -55,3 +70,6 @@ def grade_attempt(pack: TaskPack, stored: dict[str, dict[str, dict[str, Any]]], 
         "late_items": sorted(late),
         "tasks": tasks,
     }
+    if justification_evidence is not None:
+        results["evidence"] = {key: e.model_dump(mode="json") for key, e in sorted(evidence.items())}
+    return results
