@@ -9,8 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
+from pydantic import ValidationError
 
-from prompts.errors import ContentError, ContentIssue
+from prompts.errors import ContentError, ContentIssue, issues_from_validation
+from prompts.labelstudio import labelstudio_annotations, pack_from_labelstudio
 from prompts.loader import build_pack, build_script, detect_kind, parse_text
 from prompts.script import InterviewScript as ScriptContent
 from prompts.taskpack import TaskPack as PackContent
@@ -25,6 +27,7 @@ from server.api.schemas import (
     InvitationCreate,
     InvitationOut,
     InvitationPage,
+    LabelStudioImport,
     RevokeRequest,
     VersionSummary,
 )
@@ -39,7 +42,7 @@ from server.store.repos.accounts import api_keys_of, issue_api_key
 from server.store.repos.accounts import revoke_api_key as revoke_key
 from server.store.repos.audit import AuditRepo
 from server.store.repos.base import Conflict, NotFound
-from server.store.repos.content import PackRepo, ScriptRepo, script_content
+from server.store.repos.content import PackRepo, ScriptRepo, pack_content, script_content
 from server.store.repos.invitations import InvitationFilter, InvitationRepo
 from server.store.repos.results import ResultsRepo
 
@@ -387,3 +390,63 @@ async def audit_log(
         )
         for r in rows
     ]
+
+
+# --- Label Studio ----------------------------------------------------------------------------------
+
+
+async def _import_labelstudio(
+    body: LabelStudioImport, source: str, db: Db, who: Admin, base_dir: Path | None
+) -> ContentDetail:
+    pack = await asyncio.to_thread(
+        pack_from_labelstudio,
+        body.config,
+        body.tasks,
+        pack_id=body.pack_id,
+        title=body.title,
+        pass_score=body.pass_score,
+        time_limit_s=body.time_limit_s,
+        guideline=body.guideline,
+        asset_dir=base_dir,
+        source=source,
+    )
+    return await _store_pack(pack.model_dump(mode="json", by_alias=True), source, db, who, base_dir)
+
+
+@router.post("/packs/import/labelstudio", response_model=ContentDetail, status_code=201)
+async def import_labelstudio(body: LabelStudioImport, db: Db, who: Admin) -> ContentDetail:
+    """Create a pack (or a new version of it) from a Label Studio labeling config and its annotated tasks."""
+    return await _import_labelstudio(body, "body", db, who, None)
+
+
+@router.post("/packs/import/labelstudio/upload", response_model=ContentDetail, status_code=201)
+async def upload_labelstudio(
+    file: Annotated[UploadFile, File()], db: Db, who: Admin, services: ServicesDep
+) -> ContentDetail:
+    """The same import from a file: that JSON body, or a .zip with it as pack.json beside the images its tasks show."""
+    name, data, base_dir = await _read_upload(file, services)
+    try:
+        body = LabelStudioImport.model_validate(data)
+    except ValidationError as exc:
+        raise ContentError(name, issues_from_validation(exc)) from exc
+    return await _import_labelstudio(body, name, db, who, base_dir)
+
+
+@router.get("/invitations/{invitation_id}/export/labelstudio")
+async def export_labelstudio(invitation_id: str, db: Db, who: Caller) -> list[dict[str, Any]]:
+    """The candidate's work-sample answers as Label Studio tasks, one annotation each, in the pinned pack's order."""
+    invitation = await InvitationRepo(db, who.employer_id).get(invitation_id)
+    if invitation.pack_version_id is None:
+        raise Conflict("this invitation has no work samples to export")
+    pack = pack_content(await PackRepo(db, who.employer_id).version(invitation.pack_version_id))
+    results = ResultsRepo(db, who.employer_id)
+    attempt = await results.attempt(invitation.id)
+    answers: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in await results.answers(attempt.id) if attempt else []:
+        answers.setdefault(row.task_id, {})[row.item_id] = row.value
+    tasks = labelstudio_annotations(pack, answers)
+    AuditRepo(db, who.employer_id).record(
+        who.actor, "invitation.exported", "invitation", invitation_id, {"format": "labelstudio"}
+    )
+    await db.commit()
+    return tasks
