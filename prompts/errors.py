@@ -55,8 +55,12 @@ class ContentError(ValueError):
         return [{"field": issue.path, "message": issue.message} for issue in self.issues]
 
 
-def format_path(loc: Iterable[str | int]) -> str:
-    """Turn a pydantic location tuple into ``sections[2].questions[0].time_budget_s``."""
+def format_path(loc: Iterable[str | int], union_tags: frozenset[str] = frozenset()) -> str:
+    """Turn a pydantic location tuple into ``sections[2].questions[0].time_budget_s``.
+
+    ``union_tags`` are the caller's own discriminator values, dropped wherever they appear (request bodies have no
+    field named like a tag); the content schemas' tags are dropped after a list index.
+    """
     out = ""
     previous_was_index = False
     for part in loc:
@@ -64,7 +68,7 @@ def format_path(loc: Iterable[str | int]) -> str:
             out += f"[{part}]"
             previous_was_index = True
             continue
-        if previous_was_index and part in _UNION_TAGS:
+        if part in union_tags or (previous_was_index and part in _UNION_TAGS):
             previous_was_index = False
             continue
         # Function-validator locations such as "function-after[...]" carry no author meaning.

@@ -21,6 +21,7 @@ from prompts.taskpack import (
     InstructionItem,
     LlmEvaluationTask,
     NerItem,
+    NerTask,
     Task,
     TaskItem,
     TaskPack,
@@ -85,6 +86,7 @@ class PublicTask(_Public):
     clauses: list[PublicOption]
     time_limit_s: int | None
     options: list[PublicOption] = []
+    entity_types: list[PublicOption] = []
     box_labels: list[str] = []
     dimensions: list[str] = []
     rating_scale: int | None = None
@@ -175,6 +177,11 @@ def public_pack(pack: TaskPack, order: PackOrder, asset_url: AssetUrl) -> Public
                 clauses=[PublicOption(id=c.id, description=c.text) for c in task.clauses],
                 time_limit_s=task.time_limit_s,
                 options=options,
+                entity_types=(
+                    [PublicOption(id=e.id, description=e.description) for e in task.entity_types]
+                    if isinstance(task, NerTask)
+                    else []
+                ),
                 box_labels=list(task.box_labels) if isinstance(task, ImageLabelsTask) else [],
                 dimensions=list(task.dimensions) if isinstance(task, LlmEvaluationTask) else [],
                 rating_scale=task.rating_scale if isinstance(task, LlmEvaluationTask) else None,

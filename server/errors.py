@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from prompts.errors import ContentError, format_path
+from prompts.taskpack import TASK_TYPES
+from server.api.schemas import EVENT_KINDS
 from server.lifecycle import IllegalTransition
 from server.store.repos.base import Conflict, NotFound
 
@@ -33,6 +35,10 @@ class BadField(Exception):
         super().__init__(f"{field}: {message}")
 
 
+_BODY_TAGS = frozenset(TASK_TYPES) | EVENT_KINDS
+"""Discriminator tags of request bodies (answers by task type, events by kind), left out of error paths."""
+
+
 def error_body(code: str, message: str, detail: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
     """The JSON body of an error response."""
     return {"error": code, "message": message, "detail": list(detail)}
@@ -41,7 +47,7 @@ def error_body(code: str, message: str, detail: Sequence[dict[str, str]] = ()) -
 def _validation_rows(exc: RequestValidationError) -> list[dict[str, str]]:
     rows = []
     for err in exc.errors():
-        field = format_path(err.get("loc", ()))
+        field = format_path(err.get("loc", ()), _BODY_TAGS)
         message = str(err.get("msg", "invalid value"))
         kind = err.get("type")
         if kind == "json_invalid":

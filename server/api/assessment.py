@@ -15,6 +15,7 @@ from scoring.grading.attempt import grade_attempt
 from server.api.candidate import resolve_token
 from server.deps import Db, ServicesDep
 from server.errors import BadField
+from server.judge import justification_evidence
 from server.lifecycle import transition
 from server.store.models import AssessmentAttempt, Invitation, InvitationMode, InvitationState
 from server.store.repos.attempts import AttemptRepo
@@ -82,6 +83,16 @@ async def _out(repo: AttemptRepo, attempt: AssessmentAttempt, now: datetime) -> 
     )
 
 
+@router.get("/attempt", response_model=AttemptOut)
+async def get_attempt(token: str, db: Db, services: ServicesDep) -> AttemptOut:
+    """The attempt with its saved answers and the server's remaining time; 404 until it is started."""
+    invitation, _pack, repo = await _context(db, token, services)
+    attempt = await repo.for_invitation(invitation.id)
+    if attempt is None:
+        raise NotFound("attempt", "not started")
+    return await _out(repo, attempt, services.clock())
+
+
 @router.post("/attempt", response_model=AttemptOut)
 async def start_attempt(token: str, db: Db, services: ServicesDep) -> AttemptOut:
     """Start the work samples, or resume the attempt already started (a reload never restarts the clock)."""
@@ -132,7 +143,10 @@ async def submit(token: str, db: Db, services: ServicesDep) -> Submitted:
     if attempt.state != "submitted":
         now = services.clock()
         out = await _out(repo, attempt, now)
-        attempt.results = grade_attempt(pack, out.answers, set(out.late_items))
+        late = set(out.late_items)
+        # Similarities and judge verdicts are computed once and stored in the results, so re-grading reproduces them.
+        evidence = await justification_evidence(pack, out.answers, late, services.settings, services.embedder)
+        attempt.results = grade_attempt(pack, out.answers, late, evidence)
         attempt.state, attempt.submitted_at = "submitted", now
         if invitation.mode in (InvitationMode.ASSESSMENT.value, InvitationMode.INTERVIEW_ASSESSMENT.value):
             transition(invitation, InvitationState.COMPLETED, now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
@@ -139,3 +139,127 @@ class CandidateInvitation(BaseModel):
     time_limit_s: int | None
     interview: PublicScript | None
     assessment: PublicPack | None
+
+
+class LabelStudioImport(Request):
+    """A Label Studio project to import as a one-task pack: its labeling config and its tasks as exported (JSON)."""
+
+    pack_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    title: str = Field(min_length=1, max_length=200)
+    config: str = Field(min_length=1, max_length=200_000, description="The project's labeling config (XML)")
+    tasks: list[dict[str, Any]] = Field(
+        min_length=1, description="Label Studio tasks, each with an annotation (or prediction) as ground truth"
+    )
+    pass_score: float = Field(default=0.7, ge=0, le=1)
+    time_limit_s: int = Field(default=3600, gt=0, le=6 * 3600)
+    guideline: str | None = Field(
+        default=None, min_length=1, max_length=20_000, description="Default: the config's <Header> text"
+    )
+
+
+# --- integrity events from the work-sample page ------------------------------------------------------
+
+FieldName = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z_]+$")]
+
+
+class _Event(Request):
+    """What every page event carries: the client's id and clock, and where it happened."""
+
+    id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="client id; retries reuse it")
+    at: datetime | None = Field(default=None, description="the browser's clock, kept beside the server's")
+    task_id: str | None = Field(default=None, max_length=64)
+    item_id: str | None = Field(default=None, max_length=64)
+
+
+class Consent(_Event):
+    kind: Literal["consent"]
+    notice: str = Field(max_length=64)
+
+
+class FocusLost(_Event):
+    kind: Literal["focus_lost"]
+
+
+class FocusReturned(_Event):
+    kind: Literal["focus_returned"]
+    away_ms: int = Field(ge=0)
+
+
+class TabHidden(_Event):
+    kind: Literal["tab_hidden"]
+
+
+class TabVisible(_Event):
+    kind: Literal["tab_visible"]
+    away_ms: int = Field(ge=0)
+
+
+class Paste(_Event):
+    kind: Literal["paste"]
+    length: int = Field(ge=0, description="characters pasted; the content is never sent")
+    field: FieldName
+
+
+class Copy(_Event):
+    kind: Literal["copy"]
+    length: int = Field(ge=0)
+    field: FieldName | None = None
+
+
+class ContextMenu(_Event):
+    kind: Literal["context_menu"]
+    field: FieldName | None = None
+
+
+class SmallWindow(_Event):
+    kind: Literal["small_window"]
+    width: int = Field(ge=0)
+    height: int = Field(ge=0)
+
+
+class TimerGap(_Event):
+    kind: Literal["timer_gap"]
+    gap_ms: int = Field(ge=0, description="a stall of the page's clock while visible, as when devtools pause it")
+
+
+class AssetError(_Event):
+    kind: Literal["asset_error"]
+    asset: str = Field(min_length=1, max_length=500)
+    status: int = Field(ge=0, le=599, description="HTTP status; 0 when the request did not complete")
+
+
+class ItemTiming(_Event):
+    kind: Literal["item_timing"]
+    dwell_ms: int = Field(ge=0)
+    edits: int = Field(ge=0)
+
+
+class PageOpened(_Event):
+    kind: Literal["page_opened"]
+    resumed: bool
+
+
+IntegrityEventIn = Annotated[
+    Consent
+    | FocusLost
+    | FocusReturned
+    | TabHidden
+    | TabVisible
+    | Paste
+    | Copy
+    | ContextMenu
+    | SmallWindow
+    | TimerGap
+    | AssetError
+    | ItemTiming
+    | PageOpened,
+    Field(discriminator="kind"),
+]
+
+
+class EventBatch(Request):
+    events: list[IntegrityEventIn] = Field(min_length=1, max_length=200)
+
+
+EVENT_KINDS: frozenset[str] = frozenset(get_args(m.model_fields["kind"].annotation)[0] for m in _Event.__subclasses__())
+"""Every integrity event's tag (error paths leave them out)."""

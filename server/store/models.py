@@ -249,6 +249,7 @@ class Answer(Base):
 
 class IntegrityEvent(Base):
     __tablename__ = "integrity_events"
+    __table_args__ = (UniqueConstraint("invitation_id", "client_event_id", name="uq_integrity_events_client"),)
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ie"))
     employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id", ondelete="CASCADE"), index=True)
     invitation_id: Mapped[str] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
@@ -258,6 +259,7 @@ class IntegrityEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     client_at: Mapped[datetime | None] = mapped_column(default=None)
     server_at: Mapped[datetime] = mapped_column(default=utcnow)
+    client_event_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Scorecard(Base):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from prompts.randomize import materialize
+from scoring.integrity import IntegrityRecord, indicators, item_timing
 from server.api.candidate import candidate_invitation
 from server.api.employer import invitation_out
+from server.api.integrity import NOTICE_VERSION
 from server.api.schemas import CandidateInvitation
 from server.auth import Principal, current_principal
 from server.deps import Db, ServicesDep
@@ -20,6 +23,7 @@ from server.store.repos.base import NotFound
 from server.store.repos.content import PackRepo, ScriptRepo, pack_content
 from server.store.repos.invitations import InvitationFilter, InvitationRepo
 from server.store.repos.results import ResultsRepo
+from server.web.present import item_rows
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -83,7 +87,8 @@ async def employer_page(request: Request, who: PageUser, db: Db, services: Servi
 async def review_page(
     request: Request, invitation_id: str, who: PageUser, db: Db, services: ServicesDep
 ) -> HTMLResponse:
-    invitation = invitation_out(await InvitationRepo(db, who.employer_id).get(invitation_id), services)
+    row = await InvitationRepo(db, who.employer_id).get(invitation_id)
+    invitation = invitation_out(row, services)
     employer = await employer_by_id(db, who.employer_id)
     results = ResultsRepo(db, who.employer_id)
     sessions = [
@@ -92,9 +97,20 @@ async def review_page(
     ]
     attempt = await results.attempt(invitation_id)
     titles: dict[str, str] = {}
+    rows: dict[str, dict[str, dict[str, str]]] = {}
+    order: list[str] = []
     if invitation.pack_version_id:
         pack = pack_content(await PackRepo(db, who.employer_id).version(invitation.pack_version_id))
         titles = {task.id: task.title for task in pack.tasks}
+        order = materialize(pack, row.seed).task_ids()
+        stored: dict[str, dict[str, dict[str, Any]]] = {}
+        for answer in await results.answers(attempt.id) if attempt else []:
+            stored.setdefault(answer.task_id, {})[answer.item_id] = answer.value
+        rows = {task.id: item_rows(task, stored.get(task.id, {})) for task in pack.tasks}
+    records = [
+        IntegrityRecord(e.kind, e.server_at, e.task_id, e.item_id, e.detail)
+        for e in await results.integrity_events(invitation_id)
+    ]
     context = {
         "invitation": invitation,
         "employer": employer,
@@ -102,6 +118,10 @@ async def review_page(
         "sessions": sessions,
         "attempt": attempt,
         "titles": titles,
+        "rows": rows,
+        "indicators": indicators(records, order, titles),
+        "timing": item_timing(records),
+        "consented_at": next((r.server_at for r in records if r.kind == "consent"), None),
     }
     return TEMPLATES.TemplateResponse(request, "review.html", context)
 
@@ -119,6 +139,13 @@ async def _candidate_view(
     return TEMPLATES.TemplateResponse(request, "candidate_gone.html", {"message": message}, status_code=status)
 
 
+def _lacks(request: Request, part: str) -> Response:
+    """The page for a link that opens an invitation without this part (an interview, work samples)."""
+    return TEMPLATES.TemplateResponse(
+        request, "candidate_gone.html", {"message": f"This invitation does not include {part}."}, status_code=404
+    )
+
+
 @router.get("/c/{token}", response_class=HTMLResponse)
 async def candidate_page(request: Request, token: str, db: Db, services: ServicesDep) -> Response:
     view = await _candidate_view(request, token, db, services)
@@ -133,7 +160,16 @@ async def interview_page(request: Request, token: str, db: Db, services: Service
     if isinstance(view, Response):
         return view
     if view.interview is None:
-        return TEMPLATES.TemplateResponse(
-            request, "candidate_gone.html", {"message": "This invitation has no interview."}, status_code=404
-        )
+        return _lacks(request, "an interview")
     return TEMPLATES.TemplateResponse(request, "interview.html", {"view": view, "token": token})
+
+
+@router.get("/c/{token}/assessment", response_class=HTMLResponse)
+async def assessment_page(request: Request, token: str, db: Db, services: ServicesDep) -> Response:
+    view = await _candidate_view(request, token, db, services)
+    if isinstance(view, Response):
+        return view
+    if view.assessment is None:
+        return _lacks(request, "work samples")
+    context = {"view": view, "token": token, "notice_version": NOTICE_VERSION}
+    return TEMPLATES.TemplateResponse(request, "assessment.html", context)

@@ -51,6 +51,7 @@ async def test_admin_signs_in_and_invites_a_candidate(live: LiveServer, page: Pa
     await expect(page.locator("#invite-error")).to_contain_text("candidate_name")
     await page.get_by_label("Candidate name").fill("Morgan Browser")
     await page.get_by_label("Mode").select_option("assessment")
+    await page.get_by_label("Extra time (accommodation)").select_option("1.5")
     await page.get_by_role("button", name="Create invitation").click()
     await expect(rows).to_have_count(4)
     await expect(rows.first).to_contain_text("Morgan Browser")
@@ -59,7 +60,7 @@ async def test_admin_signs_in_and_invites_a_candidate(live: LiveServer, page: Pa
     link = await rows.first.locator("code.link").inner_text()
     await page.goto(link)
     await expect(page.get_by_role("heading", name="Hello Morgan Browser")).to_be_visible()
-    await expect(page.get_by_text("6 tasks, 29 items")).to_be_visible()
+    await expect(page.get_by_text("6 tasks, 29 items, 60 minutes in total")).to_be_visible()  # 40 min × 1.5
     await _shot(page, "candidate")
 
 

@@ -95,7 +95,7 @@ async def test_bad_answers_are_refused_with_the_field_named(live: LiveServer, te
     assert before.status_code == 409 and "start the work samples" in before.json()["message"]
     assert wrong_type.status_code == 400 and wrong_type.json()["detail"][0]["field"] == "body.answer.type"
     assert unknown_item.status_code == 404
-    assert extra.status_code == 422 and extra.json()["detail"][0]["field"] == "body.answer.text_classification.score"
+    assert extra.status_code == 422 and extra.json()["detail"][0]["field"] == "body.answer.score"
     assert overlap.status_code == 422 and "overlap" in overlap.json()["detail"][0]["message"]
 
 

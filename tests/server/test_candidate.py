@@ -69,14 +69,27 @@ async def test_candidate_payload_never_contains_ground_truth_rubric_or_look_fors
     world = await upload_builtin(live, tenant_a)
     invitation = await invite(live, world, "interview+assessment")
     token = str(invitation["candidate_url"]).rsplit("/", 1)[1]
+    base = f"/api/candidate/{token}"
     async with live.client() as client:
-        api = await client.get(f"/api/candidate/{token}")
-        page = await client.get(f"/c/{token}")
-    assert api.status_code == 200 and page.status_code == 200
+        api = await client.get(base)
+        pages = [await client.get(f"/c/{token}{suffix}") for suffix in ("", "/interview", "/assessment")]
+        # Every response a candidate's page receives during the work samples, up to and after the submit.
+        flow = [
+            await client.post(f"{base}/attempt"),
+            await client.put(
+                f"{base}/answers/moderation/cls-ok", json={"answer": {"type": "text_classification", "label": "spam"}}
+            ),
+            await client.post(f"{base}/events", json={"events": [{"id": "evt-00000001", "kind": "focus_lost"}]}),
+            await client.post(f"{base}/submit"),
+            await client.get(f"{base}/attempt"),
+        ]
+        script = await client.get("/static/assessment.js")
+    assert api.status_code == 200 and all(p.status_code == 200 for p in pages + flow), [p.text for p in pages + flow]
     payload = api.json()
     assert payload["assessment"]["task_count"] == 6
     assert not _keys(payload) & set(FORBIDDEN_KEYS)
-    serialized = json.dumps(payload) + page.text
+    assert not any(_keys(r.json()) & set(FORBIDDEN_KEYS) for r in flow)
+    serialized = json.dumps(payload) + "".join(p.text for p in pages + flow) + script.text
     leaked = [s for s in _secret_strings() if s in serialized]
     assert leaked == []
 
