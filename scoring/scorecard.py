@@ -154,8 +154,11 @@ def build_scorecard(
     work_sample: Mapping[str, Any] | WorkSample | None,
     indicators: Sequence[Indicator] = (),
     policy: ScorecardPolicy | None = None,
+    expects_interview: bool = True,
+    expects_work_sample: bool = True,
 ) -> Scorecard:
-    """Combine the parts into an overall 0–100 and a recommendation with its reasons."""
+    """Combine the parts into an overall 0–100 and a recommendation with its reasons; a part the invitation does
+    not include (``expects_*`` false) is not a reason for review when it is missing."""
     policy = policy or ScorecardPolicy()
     sample = work_sample_from_results(work_sample) if isinstance(work_sample, Mapping) else work_sample
     risk: list[str] = []
@@ -166,7 +169,8 @@ def build_scorecard(
     interview_part: float | None = None
     interview_confidence: float | None = None
     if interview is None:
-        review.append("no interview scores")
+        if expects_interview:
+            review.append("no interview scores")
     else:
         weights = dimension_weights_for([d.dimension for d in interview.dimensions], dimension_weights)
         lines = tuple(
@@ -194,7 +198,8 @@ def build_scorecard(
 
     sample_part: float | None = None
     if sample is None:
-        review.append("no work sample results")
+        if expects_work_sample:
+            review.append("no work sample results")
     else:
         sample_part = sample.task_mean()
         versus = f"work sample {_percent(sample.fraction, sample.pass_score)}"

@@ -1,9 +1,10 @@
-"""The ``gaia`` command: serve, validate, invite, export."""
+"""The ``gaia`` command: serve, validate, invite, export, rescore, talk."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from pathlib import Path
 from prompts.errors import ContentError
 from prompts.loader import load_content
 from prompts.script import InterviewScript
+from server.scorecards import Rescore
 from server.services import start_services
 from server.settings import Settings
 from server.store.models import InvitationMode
@@ -175,6 +177,49 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _rescore(args: argparse.Namespace, settings: Settings) -> Rescore:
+    from server.scorecards import rescore
+
+    services = await start_services(settings)
+    try:
+        async with services.sessions() as session:
+            employer = await employer_by_slug(session, args.employer)
+            if employer is None:
+                raise NotFound("employer", args.employer)
+            return await rescore(session, employer.id, args.invitation)
+    finally:
+        await services.close()
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    """Recompute an invitation's scorecard from stored inputs and compare it byte for byte with the stored one."""
+    try:
+        result = asyncio.run(_rescore(args, Settings()))
+    except NotFound as exc:
+        print(f"gaia rescore: {exc}", file=sys.stderr)
+        return 1
+    if args.output:
+        Path(args.output).write_text(result.recomputed + "\n", encoding="utf-8")
+    if result.stored is None:
+        print("no stored scorecard yet; the recomputed one is " + (f"in {args.output}" if args.output else "below"))
+        if not args.output:
+            print(result.recomputed)
+        return 1
+    if result.identical:
+        print(f"identical: the recomputed scorecard matches the stored one byte for byte ({len(result.stored)} bytes)")
+        return 0
+    print("DIFFERENT: the recomputed scorecard does not match the stored one", file=sys.stderr)
+    for line in difflib.unified_diff(
+        json.dumps(json.loads(result.stored), indent=1, sort_keys=True).splitlines(),
+        json.dumps(json.loads(result.recomputed), indent=1, sort_keys=True).splitlines(),
+        "stored",
+        "recomputed",
+        lineterm="",
+    ):
+        print(line, file=sys.stderr)
+    return 2
+
+
 def cmd_talk(args: argparse.Namespace) -> int:
     """Join an interview over real WebRTC from the terminal, answering with WAV files or the microphone."""
     from agent.talk import talk
@@ -221,6 +266,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--employer", default="demo", help="employer slug the invitation belongs to (default: demo)")
     export.add_argument("--output", "-o", help="write to this file instead of stdout")
     export.set_defaults(func=cmd_export)
+
+    rescore = commands.add_parser(
+        "rescore",
+        help="recompute an invitation's scorecard from stored inputs and compare it with the stored one",
+        description="Exit 0 when identical byte for byte, 1 when none is stored, 2 with a diff when they differ.",
+        epilog=EPILOG,
+    )
+    rescore.add_argument("invitation", metavar="INVITATION_ID")
+    rescore.add_argument("--employer", default="demo", help="employer slug the invitation belongs to (default: demo)")
+    rescore.add_argument("--output", "-o", help="also write the recomputed scorecard JSON to this file")
+    rescore.set_defaults(func=cmd_rescore)
     talk = commands.add_parser(
         "talk", help="join an interview from the terminal over WebRTC (microphone, or WAV answers)", epilog=EPILOG
     )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from agent.store import TurnRecord
 from media.recorder import RecordedFile
 from server.lifecycle import transition
+from server.scorecards import store_scorecard
 from server.store.models import Invitation, InvitationMode, InvitationState, utcnow
 from server.store.repos.audit import AuditRepo
 from server.store.repos.invitations import InvitationRepo
@@ -62,6 +63,7 @@ class SqlSessionStore:
                 self.session_id,
                 {"reason": reason, "completed": completed},
             )
+            await store_scorecard(db, self.employer_id, self.invitation_id, "system")
             await db.commit()
 
 

@@ -17,6 +17,7 @@ from server.deps import Db, ServicesDep
 from server.errors import BadField
 from server.judge import justification_evidence
 from server.lifecycle import transition
+from server.scorecards import store_scorecard
 from server.store.models import AssessmentAttempt, Invitation, InvitationMode, InvitationState
 from server.store.repos.attempts import AttemptRepo
 from server.store.repos.audit import AuditRepo
@@ -150,6 +151,7 @@ async def submit(token: str, db: Db, services: ServicesDep) -> Submitted:
         attempt.state, attempt.submitted_at = "submitted", now
         if invitation.mode in (InvitationMode.ASSESSMENT.value, InvitationMode.INTERVIEW_ASSESSMENT.value):
             transition(invitation, InvitationState.COMPLETED, now)
+        await store_scorecard(db, invitation.employer_id, invitation.id, "system")
         AuditRepo(db, invitation.employer_id).record(
             "candidate", "assessment.submitted", "assessment_attempt", attempt.id, {"late_items": len(out.late_items)}
         )

@@ -263,3 +263,43 @@ class EventBatch(Request):
 
 EVENT_KINDS: frozenset[str] = frozenset(get_args(m.model_fields["kind"].annotation)[0] for m in _Event.__subclasses__())
 """Every integrity event's tag (error paths leave them out)."""
+
+
+# --- human decisions on a candidate -------------------------------------------------------------------
+
+DecisionOutcome = Literal["advance", "hold", "reject"]
+NOTE_MIN_CHARS = 3
+NOTE_MAX_CHARS = 4000
+
+
+class DecisionCreate(Request):
+    """A reviewer's decision on one invitation; the note says why, in the reviewer's words."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    outcome: DecisionOutcome
+    note: str = Field(
+        min_length=NOTE_MIN_CHARS,
+        max_length=NOTE_MAX_CHARS,
+        description=f"why: {NOTE_MIN_CHARS} to {NOTE_MAX_CHARS} characters after trimming surrounding spaces",
+    )
+
+
+class DecidedBy(BaseModel):
+    """The person who recorded a decision."""
+
+    user_id: str
+    name: str | None
+    email: str | None
+
+
+class DecisionOut(BaseModel):
+    """A stored decision; decisions are append-only and the newest one is in force."""
+
+    id: str
+    invitation_id: str
+    outcome: DecisionOutcome
+    note: str
+    decided_by: DecidedBy
+    created_at: datetime
+    superseded: bool = Field(description="True when a later decision on the same invitation replaced this one")

@@ -8,21 +8,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from prompts.randomize import materialize
 from scoring.integrity import IntegrityRecord, indicators, item_timing
 from server.api.candidate import candidate_invitation
 from server.api.employer import invitation_out
 from server.api.integrity import NOTICE_VERSION
+from server.api.review import list_decisions
 from server.api.schemas import CandidateInvitation
 from server.auth import Principal, current_principal
 from server.deps import Db, ServicesDep
 from server.errors import Gone
+from server.scorecards import SESSION_SEQ_STRIDE
 from server.store.repos.accounts import employer_by_id
 from server.store.repos.base import NotFound
 from server.store.repos.content import PackRepo, ScriptRepo, pack_content
 from server.store.repos.invitations import InvitationFilter, InvitationRepo
 from server.store.repos.results import ResultsRepo
+from server.web.charts import bar_chart
 from server.web.present import item_rows
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -111,11 +115,17 @@ async def review_page(
         IntegrityRecord(e.kind, e.server_at, e.task_id, e.item_id, e.detail)
         for e in await results.integrity_events(invitation_id)
     ]
+    versions = await results.scorecards(invitation_id)
+    card = versions[-1] if versions else None
     context = {
         "invitation": invitation,
         "employer": employer,
         "who": who,
         "sessions": sessions,
+        "card": card,
+        "charts": _charts(card.content, titles) if card else [],
+        "decisions": await list_decisions(invitation_id, db, who),
+        "stride": SESSION_SEQ_STRIDE,
         "attempt": attempt,
         "titles": titles,
         "rows": rows,
@@ -124,6 +134,23 @@ async def review_page(
         "consented_at": next((r.server_at for r in records if r.kind == "consent"), None),
     }
     return TEMPLATES.TemplateResponse(request, "review.html", context)
+
+
+def _charts(content: dict[str, Any], titles: dict[str, str]) -> list[Markup]:
+    """The scorecard's parts as server-rendered SVG: interview dimensions (1–5) and work-sample tasks (%)."""
+    charts = []
+    if content.get("dimensions"):
+        rows = [(d["dimension"].replace("_", " "), d["score"], d["confidence"]) for d in content["dimensions"]]
+        charts.append(bar_chart(rows, title="Interview dimensions (1–5)", scale_max=5, threshold=3))
+    sample = content.get("work_sample")
+    if sample:
+        rows = [(titles.get(t["task_id"], t["task_id"]), 100 * t["fraction"], 1.0) for t in sample["tasks"]]
+        charts.append(
+            bar_chart(
+                rows, title="Work-sample tasks (%)", scale_max=100, unit="%", threshold=100 * sample["pass_score"]
+            )
+        )
+    return charts
 
 
 async def _candidate_view(
