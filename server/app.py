@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from server.api import assessment, candidate, employer, health, integrity, review, rtc, scorecard, session
+from server.api import assessment, bulk, candidate, employer, health, integrity, review, rtc, scorecard, session
 from server.errors import install_error_handlers
 from server.limits import BodySizeLimit
 from server.services import Services, secret_key, start_services
@@ -54,6 +54,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.include_router(health.router)
     app.include_router(session.router)
+    app.include_router(bulk.router)  # before employer's /invitations/{id} routes
     app.include_router(employer.router)
     app.include_router(candidate.router)
     app.include_router(assessment.router)

@@ -39,6 +39,14 @@ _BODY_TAGS = frozenset(TASK_TYPES) | EVENT_KINDS
 """Discriminator tags of request bodies (answers by task type, events by kind), left out of error paths."""
 
 
+class InvalidRows(Exception):
+    """Rows of an uploaded file that cannot be used, each named by line and column; nothing was stored."""
+
+    def __init__(self, rows: list[dict[str, str]]) -> None:
+        self.rows = rows
+        super().__init__(f"{len(rows)} problem(s) in the file; nothing was created")
+
+
 def error_body(code: str, message: str, detail: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
     """The JSON body of an error response."""
     return {"error": code, "message": message, "detail": list(detail)}
@@ -76,6 +84,10 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=400,
             content=error_body("bad_request", str(exc), [{"field": exc.field, "message": exc.message}]),
         )
+
+    @app.exception_handler(InvalidRows)
+    async def _rows(_request: Request, exc: InvalidRows) -> JSONResponse:
+        return JSONResponse(status_code=422, content=error_body("invalid_file", str(exc), exc.rows))
 
     @app.exception_handler(ContentError)
     async def _content(_request: Request, exc: ContentError) -> JSONResponse:

@@ -224,7 +224,7 @@ def invitation_out(invitation: Invitation, services: Services) -> InvitationOut:
     )
 
 
-async def _pinned_versions(
+async def pinned_versions(
     body: InvitationCreate, db: Db, employer_id: str
 ) -> tuple[ScriptVersion | None, PackVersion | None]:
     scripts, packs = ScriptRepo(db, employer_id), PackRepo(db, employer_id)
@@ -252,7 +252,7 @@ async def _pinned_versions(
 @router.post("/invitations", response_model=InvitationOut, status_code=201)
 async def create_invitation(body: InvitationCreate, db: Db, who: Admin, services: ServicesDep) -> InvitationOut:
     """Invite a candidate; the invitation pins the latest script and pack versions."""
-    script_version, pack_version = await _pinned_versions(body, db, who.employer_id)
+    script_version, pack_version = await pinned_versions(body, db, who.employer_id)
     days = body.expires_in_days or services.settings.invitation_ttl_days
     invitation = await InvitationRepo(db, who.employer_id).create(
         mode=body.mode,

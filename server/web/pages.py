@@ -74,12 +74,27 @@ async def employer_page(request: Request, who: PageUser, db: Db, services: Servi
     repo = InvitationRepo(db, who.employer_id)
     await repo.expire_due(services.clock())
     await db.commit()
-    rows, total = await repo.search(InvitationFilter(limit=200))
+    rows, total = await repo.search(InvitationFilter(limit=500))
     employer = await employer_by_id(db, who.employer_id)
+    results = ResultsRepo(db, who.employer_id)
+    ids = [r.id for r in rows]
+    cards, decisions = await results.latest_scorecards(ids), await results.latest_decisions(ids)
+    invitations = []
+    for row in rows:
+        card = cards[row.id].content if row.id in cards else None
+        invitations.append(
+            {
+                "inv": invitation_out(row, services),
+                "overall": card.get("overall") if card else None,
+                "recommendation": card.get("recommendation") if card else None,
+                "flags": sum(1 for i in card.get("integrity", []) if i.get("severity") == "review") if card else 0,
+                "decision": decisions[row.id].outcome if row.id in decisions else None,
+            }
+        )
     context = {
         "employer": employer,
         "who": who,
-        "invitations": [invitation_out(r, services) for r in rows],
+        "invitations": invitations,
         "total": total,
         "scripts": await ScriptRepo(db, who.employer_id).all(),
         "packs": await PackRepo(db, who.employer_id).all(),

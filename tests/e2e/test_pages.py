@@ -58,6 +58,19 @@ async def test_admin_signs_in_and_invites_a_candidate(live: LiveServer, page: Pa
     await _shot(page, "employer")
 
     link = await rows.first.locator("code.link").inner_text()
+
+    await page.get_by_text("Invite many candidates from a CSV file").click()
+    csv = b"candidate_name,candidate_email\nKim Csv,kim@example.org\nLou Csv,\n"
+    await page.get_by_label("CSV file").set_input_files(files=[{"name": "c.csv", "mimeType": "text/csv", "buffer": csv}])
+    await page.get_by_role("button", name="Invite from file").click()
+    await expect(rows).to_have_count(6)
+    await page.get_by_label("Search").fill("csv")
+    await expect(page.locator("#shown")).to_have_text("2 of 6 shown")
+    await expect(page.locator("tbody tr:visible")).to_have_count(2)
+    await page.get_by_label("Search").fill("")
+    await page.get_by_role("button", name="Candidate").click()  # sort by name, A to Z
+    await expect(rows.first).to_contain_text("Dana Rivera")
+    await _shot(page, "employer-dashboard")
     await page.goto(link)
     await expect(page.get_by_role("heading", name="Hello Morgan Browser")).to_be_visible()
     await expect(page.get_by_text("6 tasks, 29 items, 60 minutes in total")).to_be_visible()  # 40 min × 1.5

@@ -70,3 +70,13 @@ class ResultsRepo(TenantRepo):
         """Human decisions, oldest first."""
         query = self._select(Decision).where(Decision.invitation_id == invitation_id)
         return list(await self.session.scalars(query.order_by(Decision.created_at)))
+
+    async def latest_scorecards(self, invitation_ids: list[str]) -> dict[str, Scorecard]:
+        """The newest scorecard of each listed invitation that has one."""
+        query = self._select(Scorecard).where(Scorecard.invitation_id.in_(invitation_ids)).order_by(Scorecard.version)
+        return {row.invitation_id: row for row in await self.session.scalars(query)}
+
+    async def latest_decisions(self, invitation_ids: list[str]) -> dict[str, Decision]:
+        """The decision in force (the newest) of each listed invitation that has one."""
+        query = self._select(Decision).where(Decision.invitation_id.in_(invitation_ids)).order_by(Decision.created_at)
+        return {row.invitation_id: row for row in await self.session.scalars(query)}
