@@ -53,7 +53,9 @@ def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
 
 @router.post("/bulk", response_model=BulkInvited, status_code=201)
 async def bulk_invite(
-    file: Annotated[UploadFile, File(description="CSV with a header: candidate_name[,candidate_email,time_multiplier]")],
+    file: Annotated[
+        UploadFile, File(description="CSV with a header: candidate_name[,candidate_email,time_multiplier]")
+    ],
     mode: Annotated[InvitationMode, Form()],
     db: Db,
     who: Admin,

@@ -61,7 +61,9 @@ async def test_admin_signs_in_and_invites_a_candidate(live: LiveServer, page: Pa
 
     await page.get_by_text("Invite many candidates from a CSV file").click()
     csv = b"candidate_name,candidate_email\nKim Csv,kim@example.org\nLou Csv,\n"
-    await page.get_by_label("CSV file").set_input_files(files=[{"name": "c.csv", "mimeType": "text/csv", "buffer": csv}])
+    await page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "c.csv", "mimeType": "text/csv", "buffer": csv}]
+    )
     await page.get_by_role("button", name="Invite from file").click()
     await expect(rows).to_have_count(6)
     await page.get_by_label("Search").fill("csv")
