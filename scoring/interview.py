@@ -548,13 +548,14 @@ def _mean(values: Sequence[float]) -> float:
 _EVIDENCE_PRIORITY = {"look_for": 0, "dont_know": 1, "long_pause": 2, "filler": 2, "specific": 3}
 
 
-def _dimension(
+def aggregate_dimension(
     name: str,
     questions: Sequence[QuestionScore],
     extra: Sequence[Evidence],
     delivery: CommunicationMeasures | None,
     config: EmbeddedConfig,
 ) -> DimensionScore:
+    """One dimension's 1–5 score, confidence and evidence from its questions (and delivery, for communication)."""
     scored = [q for q in questions if q.score is not None]
     content = _mean([q.score for q in scored if q.score is not None]) if scored else None
     asked_share = len(scored) / len(questions) if questions else 0.0
@@ -613,7 +614,7 @@ def score_interview(
     )
     measures, delivery_evidence = communication_measures(ordered, config, audio)
     dimensions = tuple(
-        _dimension(
+        aggregate_dimension(
             name,
             [q for q in questions if q.dimension == name],
             delivery_evidence if name == "communication" else (),
