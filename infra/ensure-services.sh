@@ -4,7 +4,8 @@
 # PostgreSQL (optional: its tests skip when absent). Installs or starts each one that is missing.
 set -u
 missing=()
-for tool in chromium espeak-ng sox; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+declare -A package_of=([pdftoppm]=poppler-utils)  # a tool whose Debian package has another name
+for tool in chromium espeak-ng sox pdftoppm; do command -v "$tool" >/dev/null || missing+=("${package_of[$tool]:-$tool}"); done
 if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "installing Debian packages the tests need: ${missing[*]}"
   apt-get update -qq >/dev/null 2>&1 || true

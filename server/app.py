@@ -10,7 +10,21 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from server.api import assessment, bulk, candidate, employer, health, integrity, review, rtc, scorecard, session
+from server.api import (
+    assessment,
+    bulk,
+    candidate,
+    employer,
+    fairness,
+    health,
+    integrity,
+    review,
+    rtc,
+    scorecard,
+    session,
+)
+from server.api.reports import router as reports_router
+from server.api.webhooks import router as webhooks_router
 from server.errors import install_error_handlers
 from server.limits import BodySizeLimit
 from server.services import Services, secret_key, start_services
@@ -60,8 +74,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(assessment.router)
     app.include_router(integrity.router)
     app.include_router(scorecard.router)
+    app.include_router(fairness.router)
     app.include_router(rtc.router)
     app.include_router(review.router)
+    app.include_router(reports_router)
+    app.include_router(webhooks_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     return app

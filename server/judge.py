@@ -56,7 +56,8 @@ def judge_client(settings: Settings) -> AsyncOpenAI:
     return AsyncOpenAI(base_url=settings.openai_base_url, api_key=key, max_retries=0)
 
 
-def _param(message: ChatMessage) -> ChatCompletionMessageParam:
+def message_param(message: ChatMessage) -> ChatCompletionMessageParam:
+    """Our chat message as the openai client's typed parameter."""
     if message.role == "system":
         return ChatCompletionSystemMessageParam(role="system", content=message.content)
     if message.role == "assistant":
@@ -74,7 +75,7 @@ async def judge_run(
     for _attempt in range(2):
         try:
             reply = await client.chat.completions.create(
-                model=model, messages=[_param(m) for m in history], temperature=0, timeout=timeout_s
+                model=model, messages=[message_param(m) for m in history], temperature=0, timeout=timeout_s
             )
         except openai.APITimeoutError:
             return JudgeRun(swapped=swapped, outputs=outputs, error=f"no reply within {timeout_s:g} s")

@@ -1,26 +1,43 @@
 """Scorecards from stored facts: the transcript, the graded work samples and the integrity events go through the
 pure scorers (``scoring.interview``, ``scoring.integrity``, ``scoring.scorecard``), and the result is stored as a
-new version only when it differs from the latest. ``gaia rescore`` recomputes one and compares the bytes."""
+new version only when it differs from the latest. ``gaia rescore`` recomputes one and compares the bytes.
+
+With an LLM configured the interview is scored by ``scoring.interview_llm`` from the model's raw reply, which is
+stored in the scorecard content (``llm_reply``) together with a digest of what was sent; a recompute for the same
+transcript reuses it, so ``gaia rescore`` never calls the model. Any failure falls back to the embedded scorer and
+``scorer_note`` says why."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prompts.randomize import materialize
-from scoring.integrity import IntegrityRecord, indicators
-from scoring.interview import score_interview
+from prompts.script import InterviewScript
+from scoring.integrity import IntegrityRecord, Thresholds, indicators
+from scoring.interview import InterviewScores, plain, score_interview
+from scoring.interview_llm import PROMPT_VERSION, LlmReply, first_valid, messages_digest, score_from_record
 from scoring.scorecard import Scorecard, build_scorecard
-from scoring.transcript import turns_from_dicts
+from scoring.transcript import Turn, turns_from_dicts
+from server.api.schemas import IntegrityThresholds
+from server.interview_llm import interview_scorer_configured, request_reply, scorer_messages
+from server.settings import Settings
 from server.store.models import InvitationMode
 from server.store.models import Scorecard as ScorecardRow
+from server.store.repos.accounts import employer_by_id
 from server.store.repos.audit import AuditRepo
 from server.store.repos.content import PackRepo, ScriptRepo, pack_content, script_content
 from server.store.repos.invitations import InvitationRepo
 from server.store.repos.results import ResultsRepo, row_dict
+from server.webhooks import SCORECARD_UPDATED, enqueue, scorecard_updated
+
+logger = logging.getLogger(__name__)
 
 SESSION_SEQ_STRIDE = 100_000
 """Turns of the k-th interview session of an invitation are numbered from k × this, so one transcript can hold
@@ -45,11 +62,102 @@ def canonical(content: dict[str, Any]) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-async def compute_scorecard(db: AsyncSession, employer_id: str, invitation_id: str) -> tuple[Scorecard, list[str]]:
-    """The scorecard of an invitation from what is stored now, and the session ids in turn-number order."""
+@dataclass(frozen=True)
+class InterviewScoring:
+    """How the interview was scored: the scores, the LLM's stored reply and its summary, or why the LLM was not used."""
+
+    scores: InterviewScores
+    llm_reply: LlmReply | None = None
+    llm_summary: dict[str, Any] | None = None
+    scorer_note: str | None = None
+
+
+@dataclass(frozen=True)
+class ComputedScorecard:
+    """A scorecard computed from stored facts, with what the stored content keeps beside it."""
+
+    card: Scorecard
+    session_ids: list[str] = field(default_factory=list)
+    interview: InterviewScoring | None = None
+
+    def content(self) -> dict[str, Any]:
+        """The JSON content stored for this scorecard (the form ``canonical`` compares)."""
+        content = self.card.to_dict()
+        content["sessions"] = [
+            {"session_id": sid, "first_seq": k * SESSION_SEQ_STRIDE} for k, sid in enumerate(self.session_ids)
+        ]
+        scoring = self.interview
+        if scoring is not None and scoring.llm_reply is not None:
+            content["llm_reply"] = scoring.llm_reply.model_dump(mode="json")
+        if scoring is not None and scoring.llm_summary is not None:
+            content["llm_scoring"] = scoring.llm_summary
+        if scoring is not None and scoring.scorer_note is not None:
+            content["scorer_note"] = scoring.scorer_note
+        return content
+
+
+def stored_reply(content: dict[str, Any]) -> LlmReply | None:
+    """The LLM reply kept in a stored scorecard's content, if there is a readable one."""
+    raw = content.get("llm_reply")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return LlmReply.model_validate(raw)
+    except ValidationError:
+        logger.warning("stored llm_reply is unreadable; it is not reused")
+        return None
+
+
+async def score_interview_for_card(
+    turns: Sequence[Turn], script: InterviewScript, settings: Settings | None, reuse_reply: LlmReply | None
+) -> InterviewScoring:
+    """Interview scores: from ``reuse_reply`` when it answered these very messages, else from the configured LLM,
+    else embedded. The model is never called without ``settings``; every failure falls back to the embedded scorer."""
+    record: LlmReply | None = None
+    if reuse_reply is not None or interview_scorer_configured(settings):
+        messages = scorer_messages(turns, script)
+        digest = messages_digest(messages)
+        if reuse_reply is not None and (reuse_reply.input_sha256, reuse_reply.prompt_version) == (
+            digest,
+            PROMPT_VERSION,
+        ):
+            record = reuse_reply
+        elif settings is not None and interview_scorer_configured(settings):
+            try:
+                record = await request_reply(settings, messages)
+            except Exception as exc:  # an endpoint problem must never lose a scorecard
+                logger.exception("LLM interview scorer call failed")
+                record = LlmReply(
+                    model=settings.llm_model or "", input_sha256=digest, error=f"{type(exc).__name__}: {exc}"
+                )
+    if record is None:
+        return InterviewScoring(score_interview(turns, script))
+    try:
+        outcome = score_from_record(turns, script, record)
+    except Exception as exc:  # a bug in reply handling must not lose the scorecard either
+        logger.exception("scoring the LLM reply failed")
+        return InterviewScoring(
+            score_interview(turns, script),
+            llm_reply=record,
+            scorer_note=f"LLM interview scorer failed ({type(exc).__name__}: {exc}): the embedded scorer was used",
+        )
+    summary = plain(outcome.summary) if outcome.llm is not None else None
+    return InterviewScoring(outcome.scores, llm_reply=record, llm_summary=summary, scorer_note=outcome.note)
+
+
+async def compute_scorecard(
+    db: AsyncSession,
+    employer_id: str,
+    invitation_id: str,
+    settings: Settings | None = None,
+    reuse_reply: LlmReply | None = None,
+) -> ComputedScorecard:
+    """The scorecard of an invitation from what is stored now, with the session ids in turn-number order; the LLM
+    is asked only when ``settings`` configure one and ``reuse_reply`` is not a reply to the same transcript."""
     invitation = await InvitationRepo(db, employer_id).get(invitation_id)
     results = ResultsRepo(db, employer_id)
     interview = None
+    scoring: InterviewScoring | None = None
     weights: dict[str, float] = {}
     session_ids: list[str] = []
     if invitation.script_version_id is not None:
@@ -63,7 +171,8 @@ async def compute_scorecard(db: AsyncSession, employer_id: str, invitation_id: s
                 row["seq"] = k * SESSION_SEQ_STRIDE + turn.seq
                 rows.append(row)
         if any(row["speaker"] == "candidate" for row in rows):
-            interview = score_interview(turns_from_dicts(rows), script)
+            scoring = await score_interview_for_card(turns_from_dicts(rows), script, settings, reuse_reply)
+            interview = scoring.scores
     work_sample = None
     order: list[str] = []
     titles: dict[str, str] = {}
@@ -82,27 +191,33 @@ async def compute_scorecard(db: AsyncSession, employer_id: str, invitation_id: s
         interview,
         weights,
         work_sample,
-        indicators(records, order, titles),
+        indicators(records, order, titles, employer_thresholds((await employer_by_id(db, employer_id)).settings)),
         expects_interview=invitation.mode != InvitationMode.ASSESSMENT.value,
         expects_work_sample=invitation.mode != InvitationMode.INTERVIEW.value,
     )
-    return card, session_ids
+    return ComputedScorecard(card, session_ids, scoring)
 
 
-def _content(card: Scorecard, session_ids: list[str]) -> dict[str, Any]:
-    content = card.to_dict()
-    content["sessions"] = [
-        {"session_id": sid, "first_seq": k * SESSION_SEQ_STRIDE} for k, sid in enumerate(session_ids)
-    ]
-    return content
+def _reusable(latest: ScorecardRow | None, settings: Settings | None) -> LlmReply | None:
+    """The latest stored LLM reply when it is a usable answer worth keeping: it is reused only for the same
+    messages (``compute_scorecard`` checks the digest), and only if it came from the model configured now."""
+    record = stored_reply(latest.content) if latest is not None else None
+    if record is None or first_valid(record.outputs)[0] is None:
+        return None  # a failed call is tried again
+    if settings is not None and interview_scorer_configured(settings) and record.model != settings.llm_model:
+        return None
+    return record
 
 
-async def store_scorecard(db: AsyncSession, employer_id: str, invitation_id: str, actor: str) -> ScorecardRow:
-    """Compute and keep a new version when the content changed (the caller commits)."""
-    card, session_ids = await compute_scorecard(db, employer_id, invitation_id)
-    content = _content(card, session_ids)
+async def store_scorecard(
+    db: AsyncSession, employer_id: str, invitation_id: str, actor: str, settings: Settings | None = None
+) -> ScorecardRow:
+    """Compute and keep a new version when the content changed (the caller commits); with ``settings`` the
+    configured LLM scores the interview unless a stored reply already answered the same transcript."""
     versions = await ResultsRepo(db, employer_id).scorecards(invitation_id)
     latest = versions[-1] if versions else None
+    computed = await compute_scorecard(db, employer_id, invitation_id, settings, _reusable(latest, settings))
+    card, content = computed.card, computed.content()
     if latest is not None and canonical(latest.content) == canonical(content):
         return latest
     row = ScorecardRow(
@@ -123,12 +238,23 @@ async def store_scorecard(db: AsyncSession, employer_id: str, invitation_id: str
         row.id,
         {"version": row.version, "recommendation": card.recommendation},
     )
+    invitation = await InvitationRepo(db, employer_id).get(invitation_id)
+    summary = scorecard_updated(invitation, row.version, content["recommendation"], content["overall"])
+    await enqueue(db, employer_id, SCORECARD_UPDATED, summary)
     return row
 
 
 async def rescore(db: AsyncSession, employer_id: str, invitation_id: str) -> Rescore:
-    """Recompute from stored inputs and set it beside the latest stored scorecard (nothing is written)."""
-    card, session_ids = await compute_scorecard(db, employer_id, invitation_id)
+    """Recompute from stored inputs and set it beside the latest stored scorecard (nothing is written); the LLM's
+    stored reply, or its stored failure, is reused and the model is never called."""
     versions = await ResultsRepo(db, employer_id).scorecards(invitation_id)
-    stored = canonical(versions[-1].content) if versions else None
-    return Rescore(stored=stored, recomputed=canonical(_content(card, session_ids)))
+    latest = versions[-1] if versions else None
+    reuse = stored_reply(latest.content) if latest is not None else None
+    computed = await compute_scorecard(db, employer_id, invitation_id, settings=None, reuse_reply=reuse)
+    stored = canonical(latest.content) if latest is not None else None
+    return Rescore(stored=stored, recomputed=canonical(computed.content()))
+
+
+def employer_thresholds(settings: dict[str, Any]) -> Thresholds:
+    """The employer's integrity thresholds (the defaults where none were set)."""
+    return Thresholds(**IntegrityThresholds.model_validate(settings.get("integrity", {})).model_dump())

@@ -17,11 +17,13 @@ from server.settings import Settings
 from server.store.db import create_engine, migrate, session_factory
 from server.store.models import utcnow
 from server.voice import VoiceService
+from server.webhooks import DeliveryPolicy, DeliveryWorker
 
 
 @dataclass
 class Services:
-    """Settings, database, bus, model paths, the sentence embedder (loaded on first use) and the clock of one process."""
+    """Settings, database, bus, model paths, the webhook worker, the sentence embedder (loaded on first use) and the
+    clock of one process."""
 
     settings: Settings
     engine: AsyncEngine
@@ -29,12 +31,14 @@ class Services:
     bus: Bus
     models: ModelPaths
     voice: VoiceService
+    webhooks: DeliveryWorker
     clock: Callable[[], datetime] = field(default=utcnow)
     embedder: LazyEmbedder = field(default_factory=LazyEmbedder)
 
     async def close(self) -> None:
-        """Hang up live interviews and release connections."""
+        """Hang up live interviews, stop sending webhooks and release connections."""
         await self.voice.close()
+        await self.webhooks.stop()
         await self.bus.close()
         await self.engine.dispose()
 
@@ -54,17 +58,21 @@ def secret_key(settings: Settings) -> str:
 
 
 async def start_services(settings: Settings) -> Services:
-    """Migrate the database and connect everything the app needs."""
+    """Migrate the database, connect everything the app needs and start the webhook worker."""
     url = settings.resolved_database_url()
     engine = create_engine(url)
     if settings.run_migrations:
         await migrate(url)
     models = resolve_models(settings.stt_model, settings.tts_voice)
-    return Services(
+    sessions = session_factory(engine)
+    services = Services(
         settings=settings,
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=sessions,
         bus=create_bus(settings.redis_url),
         models=models,
         voice=VoiceService(models),
+        webhooks=DeliveryWorker(sessions, DeliveryPolicy.from_settings(settings)),
     )
+    services.webhooks.start()
+    return services

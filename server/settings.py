@@ -48,12 +48,40 @@ class Settings(BaseSettings):
         description="Seconds per LLM judge call when grading justifications (GAIA_LLM_MODEL set); a run that times "
         "out leaves the look-fors and similarity to grade alone.",
     )
+    interview_scorer_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        le=600,
+        description="Seconds per LLM call when scoring an interview transcript (GAIA_LLM_MODEL set); up to two calls "
+        "(a corrective retry); on timeout or error the embedded scorer is used and the scorecard says why.",
+    )
     similarity_threshold: float = Field(
         default=0.55,
         gt=0,
         le=1,
         description="Cosine similarity (all-MiniLM-L6-v2) at which a justification sentence makes a rubric point; "
         "stored with each attempt's evidence. See scoring/grading/justification.py for the measurements.",
+    )
+    webhook_poll_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="Seconds between the webhook worker's looks for due deliveries (every API replica runs one).",
+    )
+    webhook_backoff_base_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=86400,
+        description="Wait before the first retry of a failed webhook delivery; it doubles after each failed attempt.",
+    )
+    webhook_backoff_max_s: float = Field(
+        default=3600.0, gt=0, le=86400, description="Longest wait between two attempts of one webhook delivery."
+    )
+    webhook_max_attempts: int = Field(
+        default=10, ge=1, le=100, description="Attempts per webhook delivery before it is marked failed."
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="Seconds a webhook receiver has to answer one attempt."
     )
     livekit_url: str | None = Field(default=None, validation_alias=AliasChoices("LIVEKIT_URL", "GAIA_LIVEKIT_URL"))
     livekit_api_key: str | None = Field(
@@ -62,7 +90,6 @@ class Settings(BaseSettings):
     livekit_api_secret: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("LIVEKIT_API_SECRET", "GAIA_LIVEKIT_API_SECRET")
     )
-
     def resolved_database_url(self) -> str:
         """The async SQLAlchemy URL: asyncpg for PostgreSQL, aiosqlite for the default file."""
         if not self.database_url:

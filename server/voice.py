@@ -17,6 +17,7 @@ from server.store.models import Invitation, InvitationMode, InvitationState, utc
 from server.store.repos.audit import AuditRepo
 from server.store.repos.invitations import InvitationRepo
 from server.store.repos.sessions import SessionRepo
+from server.webhooks import INVITATION_COMPLETED, enqueue, invitation_completed
 
 if TYPE_CHECKING:
     from agent.live import LiveInterview
@@ -56,6 +57,7 @@ class SqlSessionStore:
             invitation = await InvitationRepo(db, self.employer_id).get(self.invitation_id)
             if completed and invitation.mode == InvitationMode.INTERVIEW.value:
                 transition(invitation, InvitationState.COMPLETED, now)
+                await enqueue(db, self.employer_id, INVITATION_COMPLETED, invitation_completed(invitation))
             AuditRepo(db, self.employer_id).record(
                 "agent",
                 "interview.ended",

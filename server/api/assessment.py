@@ -23,6 +23,7 @@ from server.store.repos.attempts import AttemptRepo
 from server.store.repos.audit import AuditRepo
 from server.store.repos.base import Conflict, NotFound
 from server.store.repos.content import PackRepo, pack_content
+from server.webhooks import INVITATION_COMPLETED, enqueue, invitation_completed
 
 router = APIRouter(prefix="/api/candidate/{token}", tags=["assessment"])
 
@@ -151,7 +152,8 @@ async def submit(token: str, db: Db, services: ServicesDep) -> Submitted:
         attempt.state, attempt.submitted_at = "submitted", now
         if invitation.mode in (InvitationMode.ASSESSMENT.value, InvitationMode.INTERVIEW_ASSESSMENT.value):
             transition(invitation, InvitationState.COMPLETED, now)
-        await store_scorecard(db, invitation.employer_id, invitation.id, "system")
+            await enqueue(db, invitation.employer_id, INVITATION_COMPLETED, invitation_completed(invitation))
+        await store_scorecard(db, invitation.employer_id, invitation.id, "system", services.settings)
         AuditRepo(db, invitation.employer_id).record(
             "candidate", "assessment.submitted", "assessment_attempt", attempt.id, {"late_items": len(out.late_items)}
         )

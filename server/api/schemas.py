@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
 from prompts.public import PublicPack, PublicScript
+from scoring.integrity import Thresholds
 from server.store.models import InvitationMode, InvitationState, Role
 
 
@@ -303,3 +304,71 @@ class DecisionOut(BaseModel):
     decided_by: DecidedBy
     created_at: datetime
     superseded: bool = Field(description="True when a later decision on the same invitation replaced this one")
+
+
+# --- webhooks -----------------------------------------------------------------------------------------
+
+WebhookEvent = Literal["invitation.completed", "scorecard.updated"]
+
+
+class WebhookCreate(Request):
+    """Where to POST events, and which ones."""
+
+    url: HttpUrl = Field(description="http or https URL that receives the signed JSON POSTs")
+    events: list[WebhookEvent] = Field(min_length=1, max_length=10, description="events to receive")
+
+
+class WebhookOut(BaseModel):
+    """A webhook without its secret (the secret is shown once, when the webhook is created)."""
+
+    id: str
+    url: str
+    events: list[str]
+    active: bool
+    created_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="Signs every delivery (X-Gaia-Signature); store it now, it is not shown again")
+
+
+class DeliveryAttemptOut(BaseModel):
+    """One try at sending a delivery."""
+
+    attempt: int
+    at: datetime
+    status: int | None = Field(description="The receiver's HTTP status; null when it did not answer")
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryOut(BaseModel):
+    """One event sent (or being sent) to one webhook, with every attempt so far."""
+
+    id: str
+    webhook_id: str
+    event: str
+    state: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None = Field(description="When the next attempt is due; null once settled")
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: dict[str, Any]
+    log: list[DeliveryAttemptOut]
+
+
+# --- employer settings -------------------------------------------------------------------------------
+
+_THRESHOLDS = Thresholds()
+
+
+class IntegrityThresholds(Request):
+    """When an integrity indicator asks for a review rather than being noted (the rule: it never rejects)."""
+
+    tab_switches: int = Field(default=_THRESHOLDS.tab_switches, ge=1, le=100)
+    focus_losses: int = Field(default=_THRESHOLDS.focus_losses, ge=1, le=100)
+    paste_chars: int = Field(default=_THRESHOLDS.paste_chars, ge=1, le=100_000)
+    timer_gap_ms: int = Field(default=_THRESHOLDS.timer_gap_ms, ge=1000, le=3_600_000)
+    away_ms: int = Field(default=_THRESHOLDS.away_ms, ge=1000, le=3_600_000)

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from server.auth import Caller
-from server.deps import Db
+from server.deps import Db, ServicesDep
 from server.scorecards import store_scorecard
 from server.store.models import Scorecard
 from server.store.repos.base import NotFound
@@ -53,9 +53,10 @@ async def latest_scorecard(invitation_id: str, db: Db, who: Caller) -> Scorecard
 
 
 @router.post("/scorecard", response_model=ScorecardOut)
-async def recompute_scorecard(invitation_id: str, db: Db, who: Caller) -> ScorecardOut:
-    """Score again from stored inputs; a new version is kept only when the result differs."""
+async def recompute_scorecard(invitation_id: str, db: Db, who: Caller, services: ServicesDep) -> ScorecardOut:
+    """Score again from stored inputs; a new version is kept only when the result differs (a stored LLM reply to
+    the same transcript is reused; the configured LLM is asked only when there is none)."""
     await InvitationRepo(db, who.employer_id).get(invitation_id)
-    row = await store_scorecard(db, who.employer_id, invitation_id, who.actor)
+    row = await store_scorecard(db, who.employer_id, invitation_id, who.actor, services.settings)
     await db.commit()
     return _out(row)

@@ -36,7 +36,7 @@ async def _stored_interview(live: LiveServer, tenant: Tenant, invitation_id: str
         await db.commit()
     store = SqlSessionStore(live.services.sessions, tenant.employer_id, session.id, invitation_id)
     for turn in turns:
-        words = [StoreWord(w.text, w.start_ms, w.end_ms) for w in turn.words]
+        words = tuple(StoreWord(w.text, w.start_ms, w.end_ms) for w in turn.words)
         await store.save_turn(TurnRecord(turn.speaker, turn.text, turn.start_ms, turn.end_ms, words))
     duration_ms = turns[-1].end_ms + 1000
     path = folder / "mixed.ogg"
