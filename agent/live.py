@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from livekit import rtc
@@ -26,10 +26,12 @@ from livekit.agents import (
     llm,
     stt,
 )
+from livekit.agents.voice.io import AudioInput
 
 from agent.interviewer import InterviewAgent, ScriptedInterviewer, last_step, resume_plan, script_lines, script_markers
 from agent.session import VoiceModels, build_session
 from agent.store import SessionStore, TurnRecord, Word
+from agent.transports.playout import Playout
 from agent.transports.webrtc import WebRTCTransport
 from agent.turn import AnswerExpectation, InterviewTurnDetector
 from media.recorder import SessionRecorder
@@ -70,8 +72,29 @@ class RecordingAgent(InterviewAgent):
             )
 
 
+class Transport(Protocol):
+    """What a live interview needs of a transport: the session's audio pair, an event channel, and hang-up."""
+
+    @property
+    def input(self) -> AudioInput: ...
+
+    @property
+    def output(self) -> Playout: ...
+
+    @property
+    def closed(self) -> asyncio.Event: ...
+
+    def send_event(self, kind: str, **data: Any) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+# Builds a transport given the recorder's taps: candidate audio (48 kHz mono int16) and agent audio (bytes, voiced).
+TransportFactory = Callable[[Callable[[np.ndarray[Any, Any]], None], Callable[[bytes, bool], None]], Transport]
+
+
 class LiveInterview:
-    """Owns one candidate's live session from the SDP offer to the stored recordings."""
+    """Owns one candidate's live session from the SDP offer (or phone stream) to the stored recordings."""
 
     def __init__(
         self,
@@ -80,6 +103,7 @@ class LiveInterview:
         recordings: Path,
         ice_servers: list[str] | None = None,
         history: list[TurnRecord] | None = None,
+        transport: TransportFactory | None = None,
     ) -> None:
         self.models = models
         self.script = script
@@ -87,10 +111,17 @@ class LiveInterview:
         self.markers = script_markers(script)
         self.started = time.monotonic()
         self.recorder = SessionRecorder(recordings, started_at=self.started)
-        self.transport = WebRTCTransport(
-            ice_servers,
-            on_candidate_audio=lambda pcm: self.recorder.write("candidate", pcm),
-            on_agent_audio=lambda pcm, _voiced: self.recorder.write("agent", np.frombuffer(pcm, dtype=np.int16)),
+
+        def on_candidate(pcm: np.ndarray[Any, Any]) -> None:
+            self.recorder.write("candidate", pcm)
+
+        def on_agent(pcm: bytes, _voiced: bool) -> None:
+            self.recorder.write("agent", np.frombuffer(pcm, dtype=np.int16))
+
+        self.transport: Transport = (
+            transport(on_candidate, on_agent)
+            if transport is not None
+            else WebRTCTransport(ice_servers, on_candidate_audio=on_candidate, on_agent_audio=on_agent)
         )
         ctx, resume = resume_plan([(t.speaker, t.text) for t in history or []], self.lines, self.markers)
         self.agent = RecordingAgent(resume=resume, history=ctx)

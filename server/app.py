@@ -23,6 +23,8 @@ from server.api import (
     scorecard,
     session,
 )
+from server.api.livekit import router as livekit_router
+from server.api.phone import router as phone_router
 from server.api.reports import router as reports_router
 from server.api.webhooks import router as webhooks_router
 from server.errors import install_error_handlers
@@ -76,9 +78,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(scorecard.router)
     app.include_router(fairness.router)
     app.include_router(rtc.router)
+    app.include_router(livekit_router)
     app.include_router(review.router)
     app.include_router(reports_router)
     app.include_router(webhooks_router)
+    app.include_router(phone_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     return app

@@ -1,4 +1,4 @@
-"""The ``gaia`` command: serve, validate, invite, export, rescore, talk."""
+"""The ``gaia`` command: serve, validate, invite, export, rescore, talk, worker."""
 
 from __future__ import annotations
 
@@ -236,6 +236,41 @@ def cmd_talk(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run a LiveKit agent worker: it runs one interview in each invitation room LiveKit dispatches it into."""
+    import functools
+
+    from livekit.agents import WorkerOptions, cli
+
+    from agent.worker import InterviewWorker
+    from media.models import resolve_models
+    from server.livekit_tokens import AGENT_NAME, LiveKitCredentials, LiveKitNotConfigured, sql_interview_loader
+
+    settings = Settings()
+    try:
+        credentials = LiveKitCredentials.from_settings(settings)
+    except LiveKitNotConfigured as exc:
+        print(f"gaia worker: {exc} (the worker registers with that LiveKit server)", file=sys.stderr)
+        return 2
+    paths = resolve_models(settings.stt_model, settings.tts_voice)
+    if paths.missing():
+        print(f"gaia worker: {'; '.join(paths.missing())}", file=sys.stderr)
+        return 2
+    worker = InterviewWorker(functools.partial(sql_interview_loader, settings), paths)
+    options = WorkerOptions(
+        entrypoint_fnc=worker.entrypoint,
+        prewarm_fnc=worker.prewarm,
+        agent_name=AGENT_NAME,
+        ws_url=credentials.url,
+        api_key=credentials.api_key,
+        api_secret=credentials.api_secret,
+    )
+    # livekit's CLI reads its command from argv: run its production "start" command, not ours.
+    sys.argv = [f"{sys.argv[0]} worker", "start", "--log-level", args.log_level]
+    cli.run_app(options)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with help for every command."""
     parser = argparse.ArgumentParser(prog="gaia", description="GAIA voice interviews and work samples.", epilog=EPILOG)
@@ -285,6 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--wav", action="append", metavar="FILE", help="answer with this audio file (repeat for each answer)"
     )
     talk.set_defaults(func=cmd_talk)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run a LiveKit agent worker (one interview per dispatched room; needs LIVEKIT_URL/KEY/SECRET)",
+        description="Registers with the LiveKit server as agent 'gaia-interviewer'; candidates' tokens dispatch it "
+        "into their invitation's room. Start as many as you need; see infra/README.md.",
+        epilog=EPILOG,
+    )
+    worker.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARN", "ERROR"], help="default: INFO")
+    worker.set_defaults(func=cmd_worker)
     return parser
 
 

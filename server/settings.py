@@ -90,6 +90,24 @@ class Settings(BaseSettings):
     livekit_api_secret: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("LIVEKIT_API_SECRET", "GAIA_LIVEKIT_API_SECRET")
     )
+    livekit_token_ttl_s: int = Field(
+        default=900,
+        ge=30,
+        le=3600,
+        description="Seconds a candidate's LiveKit access token may be used to join its room (only the first join "
+        "checks it; LiveKit keeps a joined participant connected). POST /rtc/livekit-token mints a fresh one.",
+    )
+    phone_number: str | None = Field(
+        default=None,
+        description="The phone number candidates may call instead of using the browser; the interview page then shows "
+        "it with the invitation's access code. Point that Twilio number's voice webhook at {public_url}/phone/voice.",
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        description="Twilio auth token: when set, /phone/voice and /phone/code refuse requests without a valid "
+        "X-Twilio-Signature (computed over public_url, so set that to the URL Twilio calls). Unset: not checked.",
+    )
+
     def resolved_database_url(self) -> str:
         """The async SQLAlchemy URL: asyncpg for PostgreSQL, aiosqlite for the default file."""
         if not self.database_url:

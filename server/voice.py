@@ -13,6 +13,7 @@ from agent.store import TurnRecord
 from media.recorder import RecordedFile
 from server.lifecycle import transition
 from server.scorecards import store_scorecard
+from server.settings import Settings
 from server.store.models import Invitation, InvitationMode, InvitationState, utcnow
 from server.store.repos.audit import AuditRepo
 from server.store.repos.invitations import InvitationRepo
@@ -31,12 +32,18 @@ class SqlSessionStore:
     """``agent.store.SessionStore`` on the database: each fact is committed before the call returns."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], employer_id: str, session_id: str, invitation_id: str
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        employer_id: str,
+        session_id: str,
+        invitation_id: str,
+        settings: Settings | None = None,
     ) -> None:
         self._sessions = sessions
         self.employer_id = employer_id
         self.session_id = session_id
         self.invitation_id = invitation_id
+        self.settings = settings  # the LLM scorer's settings, when one is configured
 
     async def save_turn(self, turn: TurnRecord) -> None:
         async with self._sessions() as db:
@@ -65,7 +72,7 @@ class SqlSessionStore:
                 self.session_id,
                 {"reason": reason, "completed": completed},
             )
-            await store_scorecard(db, self.employer_id, self.invitation_id, "system")
+            await store_scorecard(db, self.employer_id, self.invitation_id, "system", self.settings)
             await db.commit()
 
 

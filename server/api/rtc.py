@@ -43,7 +43,7 @@ class AnswerResponse(BaseModel):
 async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResponse:
     """Start (or restart) the candidate's voice interview over WebRTC; one live session per invitation."""
     from agent.live import LiveInterview
-    from agent.transports.webrtc import InvalidOffer
+    from agent.transports.webrtc import InvalidOffer, WebRTCTransport
 
     try:
         invitation, _employer = await resolve_token(db, body.token, services)
@@ -64,6 +64,7 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
     models = await services.voice.models()
     folder = services.settings.recordings_dir() / invitation.id / secrets.token_hex(6)
     interview = LiveInterview(models, script, Path(folder), services.settings.ice_servers, history)
+    assert isinstance(interview.transport, WebRTCTransport)  # the default when no transport factory is given
     try:
         answer = await interview.transport.answer(body.sdp, body.type)
     except InvalidOffer as exc:
@@ -82,6 +83,6 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
         {"transport": "webrtc", "resumed": bool(history)},
     )
     await db.commit()
-    store = SqlSessionStore(services.sessions, invitation.employer_id, session.id, invitation.id)
+    store = SqlSessionStore(services.sessions, invitation.employer_id, session.id, invitation.id, services.settings)
     services.voice.run(invitation.id, interview, store, body.client_id)
     return AnswerResponse(sdp=answer.sdp, type=answer.type, session_id=session.id)

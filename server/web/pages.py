@@ -20,11 +20,13 @@ from server.api.schemas import CandidateInvitation
 from server.auth import Principal, current_principal
 from server.deps import Db, ServicesDep
 from server.errors import Gone
+from server.phone import access_code
 from server.scorecards import SESSION_SEQ_STRIDE
+from server.services import secret_key
 from server.store.repos.accounts import employer_by_id
 from server.store.repos.base import NotFound
 from server.store.repos.content import PackRepo, ScriptRepo, pack_content
-from server.store.repos.invitations import InvitationFilter, InvitationRepo
+from server.store.repos.invitations import InvitationFilter, InvitationRepo, invitation_by_token
 from server.store.repos.results import ResultsRepo
 from server.web.charts import bar_chart
 from server.web.present import item_rows
@@ -203,7 +205,12 @@ async def interview_page(request: Request, token: str, db: Db, services: Service
         return view
     if view.interview is None:
         return _lacks(request, "an interview")
-    return TEMPLATES.TemplateResponse(request, "interview.html", {"view": view, "token": token})
+    phone = None  # (number, access code) when candidates may call in instead
+    if services.settings.phone_number:
+        invitation = await invitation_by_token(db, token)
+        code = await access_code(db, secret_key(services.settings), invitation.id)
+        phone = (services.settings.phone_number, code) if code is not None else None
+    return TEMPLATES.TemplateResponse(request, "interview.html", {"view": view, "token": token, "phone": phone})
 
 
 @router.get("/c/{token}/assessment", response_class=HTMLResponse)
