@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from string import Template
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from prompts.script import InterviewScript, Question
 from scoring.grading.judge import ChatMessage
@@ -33,6 +32,7 @@ from scoring.interview import (
     config_version,
     score_interview,
 )
+from scoring.llm_reply import parse_model_reply
 from scoring.transcript import QuoteSpan, Turn, compact, find_quote
 
 PROMPT_VERSION = "interview_scorer_v1"
@@ -41,7 +41,6 @@ LLM_SCORER_VERSION = "1.0"
 USER_MARKER = "<!-- user -->"
 # "yes", "I", "the data" are in almost any answer and prove nothing about a claim.
 MIN_QUOTE_CHARS = 8
-_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 _SUPPORTS = r"^(look_for:[a-z0-9][a-z0-9_.-]*|specific|structure|concern)$"
 
 
@@ -204,19 +203,7 @@ def corrective_message(error: InterviewReplyError) -> ChatMessage:
 
 def parse_reply(raw: str) -> InterviewVerdict:
     """The verdict in a reply (a ```json fence around it is tolerated); InterviewReplyError says what is wrong."""
-    text = raw.strip()
-    fenced = _FENCE.match(text)
-    if fenced:
-        text = fenced.group(1)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InterviewReplyError(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
-    try:
-        return InterviewVerdict.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors())
-        raise InterviewReplyError(f"not the scores object ({problems})") from exc
+    return parse_model_reply(raw, InterviewVerdict, "the scores object", InterviewReplyError)
 
 
 def _verify(claim: Claim, question: Question, turns: Sequence[Turn]) -> tuple[Evidence | None, DroppedClaim | None]:

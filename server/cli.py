@@ -7,14 +7,17 @@ import asyncio
 import difflib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from prompts.errors import ContentError
 from prompts.loader import load_content
 from prompts.script import InterviewScript
-from server.scorecards import Rescore
+from server.scorecards import Rescore, rescore
 from server.services import start_services
 from server.settings import Settings
 from server.store.models import InvitationMode
@@ -147,16 +150,18 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _export(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
-    from server.export import export_invitation
+T = TypeVar("T")
 
-    services = await start_services(settings)
+
+async def _for_invitation(args: argparse.Namespace, work: Callable[[AsyncSession, str, str], Awaitable[T]]) -> T:
+    """Run ``work(session, employer_id, invitation_id)`` for ``args.invitation`` of the employer ``args.employer``."""
+    services = await start_services(Settings())
     try:
         async with services.sessions() as session:
             employer = await employer_by_slug(session, args.employer)
             if employer is None:
                 raise NotFound("employer", args.employer)
-            return await export_invitation(session, employer.id, args.invitation)
+            return await work(session, employer.id, args.invitation)
     finally:
         await services.close()
 
@@ -164,7 +169,9 @@ async def _export(args: argparse.Namespace, settings: Settings) -> dict[str, obj
 def cmd_export(args: argparse.Namespace) -> int:
     """Write an invitation's stored results as JSON to stdout or a file."""
     try:
-        doc = asyncio.run(_export(args, Settings()))
+        from server.export import export_invitation
+
+        doc = asyncio.run(_for_invitation(args, export_invitation))
     except NotFound as exc:
         print(f"gaia export: {exc}", file=sys.stderr)
         return 1
@@ -177,24 +184,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _rescore(args: argparse.Namespace, settings: Settings) -> Rescore:
-    from server.scorecards import rescore
-
-    services = await start_services(settings)
-    try:
-        async with services.sessions() as session:
-            employer = await employer_by_slug(session, args.employer)
-            if employer is None:
-                raise NotFound("employer", args.employer)
-            return await rescore(session, employer.id, args.invitation)
-    finally:
-        await services.close()
-
-
 def cmd_rescore(args: argparse.Namespace) -> int:
     """Recompute an invitation's scorecard from stored inputs and compare it byte for byte with the stored one."""
     try:
-        result = asyncio.run(_rescore(args, Settings()))
+        result: Rescore = asyncio.run(_for_invitation(args, rescore))
     except NotFound as exc:
         print(f"gaia rescore: {exc}", file=sys.stderr)
         return 1

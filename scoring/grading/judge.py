@@ -7,22 +7,20 @@ stored attempt grades the same every time without calling the model again."""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from string import Template
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from prompts.taskpack import PairItem
+from scoring.llm_reply import parse_model_reply
 
 PROMPT_VERSION = "justification_judge_v1"
 USER_MARKER = "<!-- user -->"
 # A quote must carry content: "A", "is" or "the" are substrings of almost any text and prove nothing. Six characters
 # still admits a one-word quote that names the detail ("dedupe").
 MIN_QUOTE_CHARS = 6
-_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
 class JudgeOutputError(ValueError):
@@ -145,19 +143,7 @@ def corrective_message(error: JudgeOutputError) -> ChatMessage:
 
 def parse_verdict(raw: str) -> JudgeVerdict:
     """The verdict in a reply (a ```json fence around it is tolerated); JudgeOutputError says what is wrong."""
-    text = raw.strip()
-    fenced = _FENCE.match(text)
-    if fenced:
-        text = fenced.group(1)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise JudgeOutputError(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
-    try:
-        return JudgeVerdict.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in exc.errors())
-        raise JudgeOutputError(f"not the verdict object ({problems})") from exc
+    return parse_model_reply(raw, JudgeVerdict, "the verdict object", JudgeOutputError)
 
 
 def normalize(text: str) -> str:
