@@ -13,14 +13,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
 from pydantic import SecretStr
 
 from agent.store import TurnRecord
@@ -33,31 +30,13 @@ from server.settings import Settings
 from server.store.repos.sessions import SessionRepo
 from server.voice import SqlSessionStore
 from tests.conftest import LiveServer, Tenant, free_port, invite, upload_builtin
+from tests.fake_llm import FakeLLM, running_fake_llm
 from tests.scoring.test_interview import STRONG, STRONG_DELIVERY, interview
 
 SCRIPT = builtin_script()
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "fake-scorer"
 FABRICATED = "I personally rewrote the whole guideline for the client"
-
-Messages = list[dict[str, Any]]
-
-
-@dataclass
-class FakeLLM:
-    """The fake endpoint: its base URL, the body of every request, the reply script, and a way to take it down."""
-
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    reply: Callable[[Messages], str] = lambda _messages: ""
-    server: uvicorn.Server | None = None
-    task: asyncio.Task[None] | None = None
-
-    async def stop(self) -> None:
-        """Shut the endpoint down: later calls find nobody listening."""
-        if self.server is not None and self.task is not None and not self.task.done():
-            self.server.should_exit = True
-            await self.task
 
 
 def _scores_reply(fabricate_in: str | None = None) -> str:
@@ -73,34 +52,8 @@ def _scores_reply(fabricate_in: str | None = None) -> str:
 
 @pytest.fixture
 async def fake_llm() -> AsyncIterator[FakeLLM]:
-    port = free_port()
-    fake = FakeLLM(url=f"http://127.0.0.1:{port}/v1")
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    async def completions(request: Request) -> dict[str, Any]:
-        body = await request.json()
-        fake.requests.append(body)
-        text = fake.reply(body["messages"])
-        return {
-            "id": f"chatcmpl-fake-{len(fake.requests)}",
-            "object": "chat.completion",
-            "created": 0,
-            "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        }
-
-    fake.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    fake.task = asyncio.create_task(fake.server.serve())
-    while not fake.server.started:
-        if fake.task.done():
-            fake.task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with running_fake_llm() as fake:
         yield fake
-    finally:
-        await fake.stop()
 
 
 @pytest.fixture

@@ -7,16 +7,12 @@ real: the prompt template, the client, quote verification, the A/B swap, and gra
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -31,6 +27,7 @@ from server.judge import judge_client, judge_justification, judge_template
 from server.settings import Settings
 from server.store.models import Answer, AssessmentAttempt
 from tests.conftest import LiveServer, Tenant, free_port, invite, upload_builtin
+from tests.fake_llm import FakeLLM, Messages, running_fake_llm
 
 PACK = builtin_pack()
 TASK = next(t for t in PACK.tasks if isinstance(t, LlmEvaluationTask))
@@ -48,18 +45,6 @@ ANSWER = PairAnswer(
 QUOTE = "Response A claims a list method that isn't real"
 A_FIRST = '## Response 1 (the candidate\'s "A")'
 
-Messages = list[dict[str, Any]]
-
-
-@dataclass
-class FakeLLM:
-    """The fake endpoint: its base URL, the messages of every request, and the reply script."""
-
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    reply: Callable[[Messages], str] = lambda _messages: ""
-    delay_s: float = 0.0
-
 
 def _verdict(**points: str | None) -> str:
     return json.dumps({"points": [{"id": k, "credited": v is not None, "quote": v or ""} for k, v in points.items()]})
@@ -71,37 +56,8 @@ def _user(messages: Messages) -> str:
 
 @pytest.fixture
 async def fake_llm() -> AsyncIterator[FakeLLM]:
-    port = free_port()
-    fake = FakeLLM(url=f"http://127.0.0.1:{port}/v1")
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    async def completions(request: Request) -> dict[str, Any]:
-        body = await request.json()
-        fake.requests.append(body)
-        if fake.delay_s:
-            await asyncio.sleep(fake.delay_s)
-        text = fake.reply(body["messages"])
-        return {
-            "id": f"chatcmpl-fake-{len(fake.requests)}",
-            "object": "chat.completion",
-            "created": 0,
-            "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        }
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with running_fake_llm() as fake:
         yield fake
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture
