@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,7 +15,7 @@ from media.recorder import RecordedFile
 from server.lifecycle import transition
 from server.scorecards import store_scorecard
 from server.settings import Settings
-from server.store.models import Invitation, InvitationMode, InvitationState, utcnow
+from server.store.models import InterviewSession, Invitation, InvitationMode, InvitationState, utcnow
 from server.store.repos.audit import AuditRepo
 from server.store.repos.invitations import InvitationRepo
 from server.store.repos.sessions import SessionRepo
@@ -74,6 +75,28 @@ class SqlSessionStore:
             )
             await store_scorecard(db, self.employer_id, self.invitation_id, "system", self.settings)
             await db.commit()
+
+
+async def begin_session(
+    db: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    invitation: Invitation,
+    transport: str,
+    resumed: bool,
+    now: datetime,
+) -> tuple[InterviewSession, SqlSessionStore]:
+    """Record that a live interview starts (stale sessions closed, a new session, the invitation in progress,
+    audited) and commit it; returns the session and the store the live interview writes through."""
+    repo = SessionRepo(db, invitation.employer_id)
+    await repo.close_stale(invitation.id, now)
+    session = await repo.open(invitation.id, transport, now)
+    transition(invitation, InvitationState.IN_PROGRESS, now)
+    AuditRepo(db, invitation.employer_id).record(
+        "candidate", "interview.started", "interview_session", session.id, {"transport": transport, "resumed": resumed}
+    )
+    await db.commit()
+    return session, SqlSessionStore(sessions, invitation.employer_id, session.id, invitation.id, settings)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketDisconnect
 
 from server.deps import Db, ServicesDep
-from server.lifecycle import effective_state, transition
+from server.lifecycle import effective_state
 from server.phone import (
     BadTicket,
     check_ticket,
@@ -41,10 +41,9 @@ from server.phone import (
 from server.services import Services, secret_key
 from server.store.models import Invitation, InvitationState
 from server.store.repos.accounts import employer_by_id
-from server.store.repos.audit import AuditRepo
 from server.store.repos.content import ScriptRepo, script_content
 from server.store.repos.sessions import SessionRepo
-from server.voice import SqlSessionStore
+from server.voice import begin_session
 
 if TYPE_CHECKING:
     from agent.transports.phone import PhoneTransport
@@ -188,23 +187,13 @@ async def stream(websocket: WebSocket) -> None:
 
         interview = LiveInterview(models, script, Path(folder), history=history, transport=make_transport)
         try:
-            now = services.clock()
-            await sessions.close_stale(invitation.id, now)
-            session = await sessions.open(invitation.id, "phone", now)
-            transition(invitation, InvitationState.IN_PROGRESS, now)
-            AuditRepo(db, invitation.employer_id).record(
-                "candidate",
-                "interview.started",
-                "interview_session",
-                session.id,
-                {"transport": "phone", "resumed": bool(history)},
+            session, store = await begin_session(
+                db, services.sessions, services.settings, invitation, "phone", bool(history), services.clock()
             )
-            await db.commit()
         except Exception:
             await interview.transport.close()
             await _close(websocket, "the interview could not be started", code=1011)
             raise
-        store = SqlSessionStore(services.sessions, invitation.employer_id, session.id, invitation.id, services.settings)
     services.voice.run(invitation_id, interview, store)
     logger.info("phone stream %s runs session %s", start.stream_sid, session.id)
     await interview.transport.closed.wait()

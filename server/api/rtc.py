@@ -11,13 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.api.candidate import resolve_token
 from server.deps import Db, ServicesDep
 from server.errors import BadField
-from server.lifecycle import transition
 from server.store.models import InvitationMode, InvitationState
-from server.store.repos.audit import AuditRepo
 from server.store.repos.base import Conflict, NotFound
 from server.store.repos.content import ScriptRepo, script_content
 from server.store.repos.sessions import SessionRepo
-from server.voice import SqlSessionStore
+from server.voice import begin_session
 
 router = APIRouter(prefix="/rtc", tags=["rtc"])
 
@@ -71,18 +69,8 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
         await interview.transport.close()
         raise BadField("body.sdp", str(exc)) from exc
 
-    now = services.clock()
-    await sessions.close_stale(invitation.id, now)
-    session = await sessions.open(invitation.id, "webrtc", now)
-    transition(invitation, InvitationState.IN_PROGRESS, now)
-    AuditRepo(db, invitation.employer_id).record(
-        "candidate",
-        "interview.started",
-        "interview_session",
-        session.id,
-        {"transport": "webrtc", "resumed": bool(history)},
+    session, store = await begin_session(
+        db, services.sessions, services.settings, invitation, "webrtc", bool(history), services.clock()
     )
-    await db.commit()
-    store = SqlSessionStore(services.sessions, invitation.employer_id, session.id, invitation.id, services.settings)
     services.voice.run(invitation.id, interview, store, body.client_id)
     return AnswerResponse(sdp=answer.sdp, type=answer.type, session_id=session.id)
