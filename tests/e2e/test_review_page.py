@@ -94,6 +94,16 @@ async def test_reviewer_replays_evidence_and_records_a_decision(
     await expect(page.locator("ol.decisions li").first).to_contain_text("Strong process answers")
     await expect(page.locator("ol.decisions li").first).to_contain_text("hold")
 
+    async with page.expect_download() as pdf:
+        await page.get_by_role("link", name="Download the PDF scorecard").click()
+    path = await (await pdf.value).path()
+    assert path is not None and Path(path).read_bytes().startswith(b"%PDF")
+    await page.goto(f"{live.url}/employer")
+    async with page.expect_download() as csv:
+        await page.get_by_role("link", name="Export results (CSV)").click()
+    exported = await (await csv.value).path()
+    assert exported is not None and "Rae Review" in Path(exported).read_text(encoding="utf-8")
+
     await page.context.clear_cookies()
     await _sign_in(page, live, tenant_b.reviewer_email, tenant_b.password, "/employer")
     await expect(page).to_have_url(f"{live.url}/employer")
