@@ -7,6 +7,7 @@ its own end-to-end tests, this one is about what a reviewer does with what was s
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from pathlib import Path
@@ -97,12 +98,12 @@ async def test_reviewer_replays_evidence_and_records_a_decision(
     async with page.expect_download() as pdf:
         await page.get_by_role("link", name="Download the PDF scorecard").click()
     path = await (await pdf.value).path()
-    assert path is not None and Path(path).read_bytes().startswith(b"%PDF")
+    assert path is not None and (await asyncio.to_thread(Path(path).read_bytes)).startswith(b"%PDF")
     await page.goto(f"{live.url}/employer")
     async with page.expect_download() as csv:
         await page.get_by_role("link", name="Export results (CSV)").click()
     exported = await (await csv.value).path()
-    assert exported is not None and "Rae Review" in Path(exported).read_text(encoding="utf-8")
+    assert exported is not None and "Rae Review" in await asyncio.to_thread(Path(exported).read_text, "utf-8")
 
     await page.context.clear_cookies()
     await _sign_in(page, live, tenant_b.reviewer_email, tenant_b.password, "/employer")
