@@ -73,6 +73,7 @@ class SqlSessionStore:
                 self.session_id,
                 {"reason": reason, "completed": completed},
             )
+            await db.commit()  # the end stands before scoring, which may wait on an LLM: hold no write lock then
             await store_scorecard(db, self.employer_id, self.invitation_id, "system", self.settings)
             await db.commit()
 

@@ -153,10 +153,11 @@ async def submit(token: str, db: Db, services: ServicesDep) -> Submitted:
         if invitation.mode in (InvitationMode.ASSESSMENT.value, InvitationMode.INTERVIEW_ASSESSMENT.value):
             transition(invitation, InvitationState.COMPLETED, now)
             await enqueue(db, invitation.employer_id, INVITATION_COMPLETED, invitation_completed(invitation))
-        await store_scorecard(db, invitation.employer_id, invitation.id, "system", services.settings)
         AuditRepo(db, invitation.employer_id).record(
             "candidate", "assessment.submitted", "assessment_attempt", attempt.id, {"late_items": len(out.late_items)}
         )
+        await db.commit()  # the submission stands before scoring, which may wait on an LLM: hold no write lock then
+        await store_scorecard(db, invitation.employer_id, invitation.id, "system", services.settings)
         await db.commit()
     assert attempt.submitted_at is not None
     return Submitted(submitted_at=attempt.submitted_at)
