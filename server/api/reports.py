@@ -63,26 +63,37 @@ class Outcome:
     decided_by: User | None
 
 
-async def _all_invitations(db: AsyncSession, employer_id: str) -> AsyncIterator[Invitation]:
-    """Every invitation of the employer, newest first, read a page at a time."""
+async def _invitation_pages(db: AsyncSession, employer_id: str) -> AsyncIterator[list[Invitation]]:
+    """Every invitation of the employer, newest first, a page at a time."""
     repo = InvitationRepo(db, employer_id)
     offset = 0
     while True:
         page, total = await repo.search(InvitationFilter(limit=PAGE, offset=offset))
-        for invitation in page:
-            yield invitation
+        if page:
+            yield page
         offset += len(page)
         if not page or offset >= total:
             return
 
 
-async def _outcome(db: AsyncSession, employer_id: str, invitation: Invitation) -> Outcome:
+async def _outcomes(db: AsyncSession, employer_id: str, invitations: list[Invitation]) -> list[Outcome]:
+    """Each invitation's latest scorecard and decision in force, two queries for the whole list."""
     results = ResultsRepo(db, employer_id)
-    scorecards = await results.scorecards(invitation.id)
-    decisions = await results.decisions(invitation.id)
-    decision = decisions[-1] if decisions else None
-    user = await user_by_id(db, decision.user_id) if decision else None
-    return Outcome(invitation, scorecards[-1] if scorecards else None, decision, user)
+    ids = [i.id for i in invitations]
+    cards, decisions = await results.latest_scorecards(ids), await results.latest_decisions(ids)
+    users: dict[str, User | None] = {}
+    for decision in decisions.values():
+        if decision.user_id not in users:
+            users[decision.user_id] = await user_by_id(db, decision.user_id)
+    return [
+        Outcome(
+            i,
+            cards.get(i.id),
+            decisions.get(i.id),
+            users.get(decisions[i.id].user_id) if i.id in decisions else None,
+        )
+        for i in invitations
+    ]
 
 
 def _person(user: User | None, fallback: str) -> str:
@@ -133,7 +144,7 @@ def _csv_row(outcome: Outcome, now_state: str) -> list[str]:
 async def scorecard_pdf_export(invitation_id: str, db: Db, who: Caller, services: ServicesDep) -> Response:
     """The latest scorecard as a one-page PDF; 404 for another employer's invitation or before one was computed."""
     invitation = await InvitationRepo(db, who.employer_id).get(invitation_id)
-    outcome = await _outcome(db, who.employer_id, invitation)
+    (outcome,) = await _outcomes(db, who.employer_id, [invitation])
     if outcome.scorecard is None:
         raise NotFound("scorecard", invitation_id)
     titles: dict[str, str] = {}
@@ -178,10 +189,10 @@ async def results_csv(db: Db, who: Caller, services: ServicesDep) -> Response:
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     rows = 0
-    async for invitation in _all_invitations(db, who.employer_id):
-        outcome = await _outcome(db, who.employer_id, invitation)
-        writer.writerow(_csv_row(outcome, effective_state(invitation, now).value))
-        rows += 1
+    async for page in _invitation_pages(db, who.employer_id):
+        for outcome in await _outcomes(db, who.employer_id, page):
+            writer.writerow(_csv_row(outcome, effective_state(outcome.invitation, now).value))
+            rows += 1
     AuditRepo(db, who.employer_id).record(
         who.actor, "results.exported", "report", None, {"format": "csv", "rows": rows}
     )
@@ -211,14 +222,14 @@ async def agreement_report(db: Db, who: Caller) -> AgreementOut:
     """Cohen's kappa between each invitation's latest recommendation and latest human decision."""
     pairs: list[tuple[str, str]] = []
     seen = 0
-    async for invitation in _all_invitations(db, who.employer_id):
-        seen += 1
-        outcome = await _outcome(db, who.employer_id, invitation)
-        if outcome.scorecard is None or outcome.decision is None:
-            continue
-        recommendation = outcome.scorecard.content.get("recommendation")
-        if isinstance(recommendation, str) and recommendation in RECOMMENDATION_TO_DECISION:
-            pairs.append((recommendation, outcome.decision.outcome))
+    async for page in _invitation_pages(db, who.employer_id):
+        seen += len(page)
+        for outcome in await _outcomes(db, who.employer_id, page):
+            if outcome.scorecard is None or outcome.decision is None:
+                continue
+            recommendation = outcome.scorecard.content.get("recommendation")
+            if isinstance(recommendation, str) and recommendation in RECOMMENDATION_TO_DECISION:
+                pairs.append((recommendation, outcome.decision.outcome))
     result = recommendation_agreement(pairs)
     return AgreementOut(
         n=result.n,
