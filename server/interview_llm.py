@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.resources import files
 
-import openai
 from openai import AsyncOpenAI
 
 from prompts.script import InterviewScript
@@ -23,7 +22,7 @@ from scoring.interview_llm import (
     parse_reply,
 )
 from scoring.transcript import Turn
-from server.judge import judge_client, judge_configured, message_param
+from server.judge import ask_with_correction, judge_client, judge_configured
 from server.settings import Settings
 
 
@@ -43,31 +42,10 @@ def scorer_messages(turns: Sequence[Turn], script: InterviewScript) -> tuple[Cha
 
 
 async def _ask(client: AsyncOpenAI, model: str, messages: tuple[ChatMessage, ...], timeout_s: float) -> LlmReply:
-    history = list(messages)
-    digest = messages_digest(messages)
-    outputs: list[str] = []
-    problem = ""
-    for _attempt in range(2):
-        try:
-            reply = await client.chat.completions.create(
-                model=model, messages=[message_param(m) for m in history], temperature=0, timeout=timeout_s
-            )
-        except openai.APITimeoutError:
-            return LlmReply(model=model, input_sha256=digest, outputs=outputs, error=f"no reply within {timeout_s:g} s")
-        except openai.APIError as exc:
-            return LlmReply(model=model, input_sha256=digest, outputs=outputs, error=f"{type(exc).__name__}: {exc}")
-        raw = (reply.choices[0].message.content or "") if reply.choices else ""
-        outputs.append(raw)
-        try:
-            parse_reply(raw)
-        except InterviewReplyError as exc:
-            problem = str(exc)
-            history += [ChatMessage("assistant", raw), corrective_message(exc)]
-            continue
-        return LlmReply(model=model, input_sha256=digest, outputs=outputs)
-    return LlmReply(
-        model=model, input_sha256=digest, outputs=outputs, error=f"invalid reply after a corrective retry: {problem}"
+    outputs, error = await ask_with_correction(
+        client, model, messages, timeout_s, parse_reply, InterviewReplyError, corrective_message
     )
+    return LlmReply(model=model, input_sha256=messages_digest(messages), outputs=outputs, error=error)
 
 
 async def request_reply(settings: Settings, messages: tuple[ChatMessage, ...]) -> LlmReply:

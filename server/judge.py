@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
 
@@ -65,10 +66,18 @@ def message_param(message: ChatMessage) -> ChatCompletionMessageParam:
     return ChatCompletionUserMessageParam(role="user", content=message.content)
 
 
-async def judge_run(
-    client: AsyncOpenAI, model: str, messages: tuple[ChatMessage, ...], swapped: bool, timeout_s: float
-) -> JudgeRun:
-    """One order: ask at temperature 0; after an invalid reply ask once more, saying what was wrong."""
+async def ask_with_correction(
+    client: AsyncOpenAI,
+    model: str,
+    messages: tuple[ChatMessage, ...],
+    timeout_s: float,
+    check: Callable[[str], object],
+    invalid: type[Exception],
+    corrective: Callable[[Any], ChatMessage],
+    what: str = "reply",
+) -> tuple[list[str], str | None]:
+    """Ask at temperature 0; when ``check`` raises ``invalid``, ask once more saying what was wrong. Returns every
+    raw output and the error (None when the last output passed ``check``); never raises for the endpoint's faults."""
     history = list(messages)
     outputs: list[str] = []
     problem = ""
@@ -78,19 +87,29 @@ async def judge_run(
                 model=model, messages=[message_param(m) for m in history], temperature=0, timeout=timeout_s
             )
         except openai.APITimeoutError:
-            return JudgeRun(swapped=swapped, outputs=outputs, error=f"no reply within {timeout_s:g} s")
+            return outputs, f"no reply within {timeout_s:g} s"
         except openai.APIError as exc:
-            return JudgeRun(swapped=swapped, outputs=outputs, error=f"{type(exc).__name__}: {exc}")
+            return outputs, f"{type(exc).__name__}: {exc}"
         raw = (reply.choices[0].message.content or "") if reply.choices else ""
         outputs.append(raw)
         try:
-            parse_verdict(raw)
-        except JudgeOutputError as exc:
+            check(raw)
+        except invalid as exc:
             problem = str(exc)
-            history += [ChatMessage("assistant", raw), corrective_message(exc)]
+            history += [ChatMessage("assistant", raw), corrective(exc)]
             continue
-        return JudgeRun(swapped=swapped, outputs=outputs)
-    return JudgeRun(swapped=swapped, outputs=outputs, error=f"invalid verdict after a corrective retry: {problem}")
+        return outputs, None
+    return outputs, f"invalid {what} after a corrective retry: {problem}"
+
+
+async def judge_run(
+    client: AsyncOpenAI, model: str, messages: tuple[ChatMessage, ...], swapped: bool, timeout_s: float
+) -> JudgeRun:
+    """One order: ask at temperature 0; after an invalid verdict ask once more, saying what was wrong."""
+    outputs, error = await ask_with_correction(
+        client, model, messages, timeout_s, parse_verdict, JudgeOutputError, corrective_message, "verdict"
+    )
+    return JudgeRun(swapped=swapped, outputs=outputs, error=error)
 
 
 async def judge_justification(
