@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import socket
+import subprocess
+import sys
 import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,6 +44,9 @@ TINY_SCRIPT = {
         }
     ],
 }
+
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -188,3 +194,19 @@ async def invite(live: LiveServer, world: World, mode: str, name: str = "Casey C
     assert response.status_code == 201, response.text
     data: dict[str, object] = response.json()
     return data
+
+
+async def gaia_rescore(data_dir: Path, invitation_id: str, employer: str) -> subprocess.CompletedProcess[str]:
+    """``gaia rescore`` as a user runs it: a real process on the test's data folder, with no GAIA_/OPENAI_ settings
+    of the developer's shell (so it cannot reach a model)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GAIA_", "OPENAI_"))}
+    env["GAIA_DATA_DIR"] = str(data_dir)
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "server.cli", "rescore", invitation_id, "--employer", employer],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )

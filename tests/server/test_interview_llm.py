@@ -8,11 +8,7 @@ stored scorecard, and ``rescore`` (in process and as ``gaia rescore``) reusing t
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,12 +25,11 @@ from server.scorecards import rescore
 from server.settings import Settings
 from server.store.repos.sessions import SessionRepo
 from server.voice import SqlSessionStore
-from tests.conftest import LiveServer, Tenant, free_port, invite, upload_builtin
+from tests.conftest import LiveServer, Tenant, free_port, gaia_rescore, invite, upload_builtin
 from tests.fake_llm import FakeLLM, running_fake_llm
 from tests.scoring.test_interview import STRONG, STRONG_DELIVERY, interview
 
 SCRIPT = builtin_script()
-REPO = Path(__file__).resolve().parents[2]
 MODEL = "fake-scorer"
 FABRICATED = "I personally rewrote the whole guideline for the client"
 
@@ -130,17 +125,7 @@ async def test_fabricated_claim_is_dropped_and_counted_and_rescore_reuses_the_st
     # Recomputing reuses the stored reply: same version, same bytes, and the model is not asked again.
     assert (await _recompute(live, tenant_a, invitation_id))["version"] == card["version"]
     assert await _rescore_identical(live, tenant_a, invitation_id)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GAIA_", "OPENAI_"))}
-    env["GAIA_DATA_DIR"] = str(settings.data_dir)
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "server.cli", "rescore", invitation_id, "--employer", "alpha"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=120,
-    )
+    result = await gaia_rescore(settings.data_dir, invitation_id, "alpha")
     assert result.returncode == 0, result.stderr
     assert "identical" in result.stdout
     assert len(fake_llm.requests) == 1

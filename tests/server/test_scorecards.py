@@ -4,11 +4,6 @@ are submitted, evidence quotes found verbatim in the stored transcript, integrit
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from agent.store import TurnRecord
@@ -19,11 +14,10 @@ from scoring.transcript import find_quote, turns_from_dicts
 from server.settings import Settings
 from server.store.repos.sessions import SessionRepo
 from server.voice import SqlSessionStore
-from tests.conftest import LiveServer, Tenant, invite, upload_builtin
+from tests.conftest import LiveServer, Tenant, gaia_rescore, invite, upload_builtin
 from tests.scoring.test_interview import STRONG, STRONG_DELIVERY, interview
 
 PACK = builtin_pack()
-REPO = Path(__file__).resolve().parents[2]
 
 
 async def _interview_ends(live: LiveServer, tenant: Tenant, invitation_id: str) -> None:
@@ -95,17 +89,7 @@ async def test_scorecard_follows_the_interview_and_the_work_samples_and_rescore_
         assert (await client.get(f"/api/invitations/{invitation_id}/scorecard")).status_code == 404
         assert (await client.post(f"/api/invitations/{invitation_id}/scorecard")).status_code == 404
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GAIA_")}
-    env["GAIA_DATA_DIR"] = str(settings.data_dir)
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "server.cli", "rescore", invitation_id, "--employer", "alpha"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=120,
-    )
+    result = await gaia_rescore(settings.data_dir, invitation_id, "alpha")
     assert result.returncode == 0, result.stderr
     assert "identical" in result.stdout
 
