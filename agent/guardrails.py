@@ -67,6 +67,21 @@ def ai_answer(organization: str | None = None) -> str:
     return f"Yes, I'm GAIA, an AI interviewer. {reviewer} reviews this conversation and makes the hiring decision."
 
 
+_ENGLISH_WORDS = frozenset(
+    "the a an and or but to of in on at for with is are was be it this that you your i we can could would "
+    "please thank thanks let lets how what why when which do did does have has tell about more me us one".split()
+)
+
+
+def looks_english(text: str) -> bool:
+    """Whether a line reads as English: Latin letters, and common English words in any line of four or more."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters or sum(ch.isascii() for ch in letters) / len(letters) < 0.95:
+        return False
+    words = tokens(text)
+    return len(words) < 4 or any(w in _ENGLISH_WORDS for w in words)
+
+
 def spoken_lines(script: InterviewScript) -> list[str]:
     """Every line the script's author wrote to be said aloud: opening, questions, clarifications, follow-ups, closing."""
     lines = [script.opening, script.closing]

@@ -1,59 +1,68 @@
-"""The minimal scripted interviewer: greets, asks the script's questions in order, closes.
+"""The interviewer as AgentSession sees it: an ``llm.LLM`` whose reply is the interview policy's next line.
 
-It is an ``llm.LLM`` because AgentSession will not reply without one. It is stateless on purpose:
-the next line follows from how many lines the agent has already said in the chat context, so a
-speculative (preemptive) call that the session discards changes nothing.
+AgentSession will not reply without an LLM, so the deterministic interviewer is one: ``PolicyInterviewer``
+answers each candidate turn with the ``Conductor``'s proposal (or, when a model is configured, with the
+line a ``Chooser`` picks, which falls back to the proposal on its own). Nothing here advances the plan:
+the conductor commits a line once it has been said in full, so speculative calls are harmless.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
+from typing import Any, Protocol
 
-from livekit.agents import Agent, llm
+from livekit import rtc
+from livekit.agents import Agent, ModelSettings, llm, stt
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
 
-from prompts.script import InterviewScript
+from agent.conductor import Conductor
+from agent.policy import Decision
+from agent.store import Word
+from agent.turn import current_user_text
+
+Log = Callable[[str, dict[str, Any]], None]  # (event kind, detail): the session stamps and stores it
 
 
-def script_markers(script: InterviewScript) -> list[str]:
-    """The text that identifies each step: every question in order, then the closing line."""
-    return [*(q.prompt for q in script.questions()), script.closing]
+def _no_log(kind: str, detail: dict[str, Any]) -> None:
+    return None
 
 
-def script_lines(script: InterviewScript) -> list[str]:
-    """What the agent says, in order: opening with the first question, each next question, the closing."""
-    markers = script_markers(script)
-    return [f"{script.opening} {markers[0]}", *markers[1:]]
+class Chooser(Protocol):
+    """Picks the reply to a candidate turn (the LLM interviewer); must itself fall back to ``conductor.reply``."""
+
+    @property
+    def model(self) -> str: ...
+
+    async def choose(self, conductor: Conductor, turn_text: str, chat_ctx: llm.ChatContext, log: Log) -> Decision: ...
 
 
-def last_step(chat_ctx: llm.ChatContext, markers: list[str]) -> int:
-    """Index of the furthest step the agent has said in full, or -1 before the first."""
-    reached = -1
-    for item in chat_ctx.items:
-        if item.type == "message" and item.role == "assistant":
-            text = item.text_content or ""
-            reached = max([reached, *(i for i, marker in enumerate(markers) if marker in text)])
-    return reached
+class PolicyInterviewer(llm.LLM[Any]):
+    """Replies with the conductor's (or the chooser's) next line; says nothing once the interview is closed."""
 
-
-class ScriptedInterviewer(llm.LLM[Any]):
-    """Returns the next scripted line; nothing once the closing line has been said."""
-
-    def __init__(self, lines: list[str], markers: list[str] | None = None) -> None:
+    def __init__(self, conductor: Conductor, chooser: Chooser | None = None, log: Log = _no_log) -> None:
         super().__init__()
-        if not lines:
-            raise ValueError("a scripted interviewer needs at least one line")
-        self.lines = lines
-        self.markers = markers or lines
+        self.conductor = conductor
+        self.chooser = chooser
+        self.log = log
 
     @property
     def model(self) -> str:
-        return "scripted"
+        return self.chooser.model if self.chooser is not None else "deterministic-policy"
 
     @property
     def provider(self) -> str:
         return "gaia"
+
+    async def reply(self, chat_ctx: llm.ChatContext) -> Decision | None:
+        """The line to say after the candidate's latest turn."""
+        if self.conductor.closed:
+            return None
+        text = current_user_text(chat_ctx)
+        if self.chooser is not None and self.conductor.state.started:
+            return await self.chooser.choose(self.conductor, text, chat_ctx, self.log)
+        return self.conductor.reply(text)
 
     def chat(
         self,
@@ -65,63 +74,76 @@ class ScriptedInterviewer(llm.LLM[Any]):
         tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
         extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
     ) -> llm.LLMStream:
-        return _LineStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+        return _ReplyStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
 
-class _LineStream(llm.LLMStream):
+class _ReplyStream(llm.LLMStream):
     def __init__(
         self,
-        interviewer: ScriptedInterviewer,
+        interviewer: PolicyInterviewer,
         *,
         chat_ctx: llm.ChatContext,
         tools: list[llm.Tool],
         conn_options: APIConnectOptions,
     ) -> None:
         super().__init__(interviewer, chat_ctx=chat_ctx, tools=tools, conn_options=conn_options)
-        self._lines = interviewer.lines
-        self._markers = interviewer.markers
+        self._interviewer = interviewer
 
     async def _run(self) -> None:
-        # A line cut off by the candidate does not count as said, so it comes again.
-        index = last_step(self.chat_ctx, self._markers) + 1
-        if index >= len(self._lines):
+        decision = await self._interviewer.reply(self.chat_ctx)
+        if decision is None:
             return
         self._event_ch.send_nowait(
-            llm.ChatChunk(id=uuid.uuid4().hex[:12], delta=llm.ChoiceDelta(role="assistant", content=self._lines[index]))
+            llm.ChatChunk(id=uuid.uuid4().hex[:12], delta=llm.ChoiceDelta(role="assistant", content=decision.text))
         )
 
 
 class InterviewAgent(Agent):
-    """Speaks first: the opening and the first question, or, when resuming, the question the candidate was on."""
+    """Speaks first (the conductor's opening, or where a resumed interview stands) and keeps the word timings
+    of each final transcript it hears, for the stored turns."""
 
     def __init__(
         self,
-        resume: str | None = None,
+        conductor: Conductor,
         history: llm.ChatContext | None = None,
         instructions: str = "You are GAIA, a structured interviewer.",
+        clock_origin: float | None = None,
     ) -> None:
         super().__init__(instructions=instructions, chat_ctx=history)
-        self._resume = resume
+        self.conductor = conductor
+        self.pending_words: list[Word] = []
+        self.clock_origin = clock_origin if clock_origin is not None else time.time()  # the session clock's zero
 
     async def on_enter(self) -> None:
-        if self._resume is not None:
-            self.session.say(self._resume)
-        else:
-            self.session.generate_reply()
+        self.session.say(self.conductor.opening().text)
+
+    async def stt_node(  # type: ignore[override]
+        self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
+    ) -> AsyncGenerator[stt.SpeechEvent, None]:
+        async for event in Agent.default.stt_node(self, audio, model_settings):
+            if event.type == stt.SpeechEventType.FINAL_TRANSCRIPT and event.alternatives:
+                self._remember_words(event)
+            yield event
+
+    def _remember_words(self, event: stt.SpeechEvent) -> None:
+        data = event.alternatives[0]
+        # Our STT stream gives the utterance's wall-clock start; word times are relative to it.
+        utterance_start = data.start_time
+        for word in data.words or []:
+            start = float(word.start_time) if isinstance(word.start_time, float) else 0.0
+            end = float(word.end_time) if isinstance(word.end_time, float) else start
+            self.pending_words.append(
+                Word(
+                    str(word),
+                    int((utterance_start + start - self.clock_origin) * 1000),
+                    int((utterance_start + end - self.clock_origin) * 1000),
+                )
+            )
 
 
-def resume_plan(
-    history: list[tuple[str, str]], lines: list[str], markers: list[str]
-) -> tuple[llm.ChatContext, str | None]:
-    """Chat context from earlier turns (speaker, text), and what to say first when the last question went unanswered."""
+def history_context(history: list[tuple[str, str]]) -> llm.ChatContext:
+    """A chat context holding earlier sessions' turns (speaker, text), for a resumed interview."""
     ctx = llm.ChatContext.empty()
     for speaker, text in history:
         ctx.add_message(role="assistant" if speaker == "agent" else "user", content=text)
-    if not history or history[-1][0] != "agent":
-        return ctx, None  # nothing said yet, or the last answer is in: the next line follows as usual
-    step = last_step(ctx, markers)
-    if step < 0:
-        return ctx, None
-    question = markers[step]
-    # Re-asking the open question; its marker keeps the step count right for the interviewer.
-    return ctx, f"Welcome back. We were on question {step + 1}. {question}" if step < len(markers) - 1 else None
+    return ctx

@@ -38,6 +38,7 @@ class PlannedQuestion:
     look_fors: tuple[LookFor, ...]
     follow_ups: tuple[FollowUpRule, ...]
     max_follow_ups: int
+    model_follow_ups: int  # follow-ups an LLM interviewer may write itself (the script's limit, rules or not)
     time_budget_s: float
     expected_length: ExpectedLength
 
@@ -83,6 +84,7 @@ class InterviewPlan:
                         follow_ups=tuple(q.follow_ups),
                         # More follow-ups than rules could never be asked: each rule fires at most once.
                         max_follow_ups=min(q.max_follow_ups, len(q.follow_ups)),
+                        model_follow_ups=q.max_follow_ups,
                         time_budget_s=float(q.time_budget_s),
                         expected_length=q.expected_length,
                     )
@@ -119,6 +121,7 @@ class PlanState:
     current: int = 0
     total_spent_s: float = 0.0
     rules_fired: tuple[int, ...] = ()  # indexes into the current question's follow_ups, in the order asked
+    follow_ups_asked: tuple[str, ...] = ()  # every follow-up said on the current question (a rule's or a model's)
     requests_used: int = 0  # repeat / clarify / wait / "are you an AI" on the current question
     silence_reprompts: int = 0  # consecutive silences on the current question
     waiting: bool = False  # the candidate asked for a moment; silence is given more room
@@ -139,7 +142,7 @@ class PlanState:
     @property
     def follow_ups_used(self) -> int:
         """Follow-ups asked on the current question."""
-        return len(self.rules_fired)
+        return max(len(self.rules_fired), len(self.follow_ups_asked))
 
     def question(self, plan: InterviewPlan) -> PlannedQuestion | None:
         """The question the candidate is on, or None once all are behind."""
@@ -150,6 +153,8 @@ class PlanState:
         q = self.question(plan)
         if q is None:
             return None
+        if self.follow_ups_asked:
+            return self.follow_ups_asked[-1]
         return q.follow_ups[self.rules_fired[-1]].text if self.rules_fired else q.prompt
 
     def resume_line(self, plan: InterviewPlan) -> str:
@@ -175,6 +180,7 @@ class PlanState:
             ],
             "total_spent_s": self.total_spent_s,
             "rules_fired": list(self.rules_fired),
+            "follow_ups_asked": list(self.follow_ups_asked),
             "requests_used": self.requests_used,
             "silence_reprompts": self.silence_reprompts,
             "waiting": self.waiting,
@@ -198,6 +204,7 @@ class PlanState:
                 current=int(data["current"]),
                 total_spent_s=float(data["total_spent_s"]),
                 rules_fired=tuple(int(i) for i in data["rules_fired"]),
+                follow_ups_asked=tuple(str(t) for t in data.get("follow_ups_asked", ())),
                 requests_used=int(data["requests_used"]),
                 silence_reprompts=int(data["silence_reprompts"]),
                 waiting=bool(data["waiting"]),

@@ -1,9 +1,12 @@
-"""The deterministic interviewer's decisions, as data: what to say after a committed turn, a silence or a tick.
+"""The deterministic interviewer's decisions, as data: what to say after a committed turn or a silence.
 
 Every function here is pure: it takes the plan, the stored ``PlanState`` and what happened, and returns a
-``Decision`` with the next state. Nothing advances the plan except these calls, and the shell calls
-``decide`` only for a committed candidate turn, so livekit's preemptive (speculative) generation can never
-move the interview forward; replaying the same inputs from a stored state gives the same decision.
+``Decision`` with the next state. The live session (``agent.conductor``) keeps a decision's state aside and
+adopts it only once its line has been said in full, so livekit's preemptive (speculative) generation can
+never move the interview forward; replaying the same inputs from a stored state gives the same decision.
+An answer that runs far over time is cut at its next pause: the turn detector then expects no more words
+(``Conductor.expectation``) and ``decide`` cuts; talking over a candidate who is still speaking would only
+be taken as a barge-in.
 
 Order of checks for a turn (``decide``): the interview is over → close; total time used up → close; the
 question far over its budget → cut politely and move on; a request (clarify, repeat, a moment, "are you
@@ -242,12 +245,13 @@ def follow_up_for(
 Lead = Literal["answer", "time_cut", "silence"]
 
 
-def question_line(plan: InterviewPlan, index: int, lead: Lead | None) -> str:
-    """How question ``index`` is asked: after the opening (lead None) or after a thanks, cut or silence."""
+def question_line(plan: InterviewPlan, index: int, lead: Lead | None, lead_text: str | None = None) -> str:
+    """How question ``index`` is asked: after the opening (lead None) or after a thanks, cut or silence
+    (``lead_text``, a model's transition, replaces the thanks)."""
     q = plan.questions[index]
     if lead is None:
         return f"{plan.opening} {q.prompt}"
-    parts = [{"answer": THANKS, "time_cut": CUT, "silence": SILENCE_MOVE_ON}[lead]]
+    parts = [lead_text or {"answer": THANKS, "time_cut": CUT, "silence": SILENCE_MOVE_ON}[lead]]
     if q.first_in_section:
         parts.append(SECTION.format(title=q.section_title[:1].lower() + q.section_title[1:]))
     parts.append(q.prompt)
@@ -262,7 +266,7 @@ def closing_line(plan: InterviewPlan, lead: Lead | Literal["total_time"] | None)
 
 def clarify_line(question: PlannedQuestion, state: PlanState, plan: InterviewPlan) -> str:
     """The script's clarification of the question; the fallback for follow-ups and questions without one."""
-    if not state.rules_fired and question.clarification:
+    if not state.follow_ups_used and question.clarification:
         return question.clarification
     return CLARIFY_FALLBACK.format(prompt=state.open_prompt(plan))
 
@@ -340,9 +344,80 @@ def decide(
             index, rule = found
             return (
                 Decision("ask_follow_up", rule.text, q.id, rule=rule.when, reason=rule.when),
-                replace(state, rules_fired=(*state.rules_fired, index)),
+                replace(
+                    state,
+                    rules_fired=(*state.rules_fired, index),
+                    follow_ups_asked=(*state.follow_ups_asked, rule.text),
+                ),
             )
     return _advance(plan, state, "answered", "answer")
+
+
+ModelTool = Literal["ask_follow_up", "next_question", "repeat_question", "end_interview"]
+MODEL_TRANSITION_MAX_WORDS = 25
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """What an LLM interviewer chose for an answer: a tool and its text (the follow-up, or the transition)."""
+
+    tool: ModelTool
+    text: str = ""
+
+
+def is_answer(
+    plan: InterviewPlan, state: PlanState, turn_text: str, now_s: float, options: PolicyOptions = PolicyOptions()
+) -> bool:
+    """Whether ``decide`` would treat the turn as an answer (follow up or move on), not as a request or a cut."""
+    if not state.started or state.closed or state.current >= len(plan):
+        return False
+    decision, _ = decide(plan, state, turn_text, 0.0, now_s, options)
+    return decision.reason in {"answer", *(rule.when for rule in plan.questions[state.current].follow_ups)}
+
+
+def on_model_choice(
+    plan: InterviewPlan,
+    state: PlanState,
+    turn_text: str,
+    now_s: float,
+    choice: ModelChoice,
+    options: PolicyOptions = PolicyOptions(),
+) -> tuple[Decision, PlanState] | None:
+    """The reply a model chose for a candidate's answer, when the plan allows it; None means fall back to ``decide``.
+
+    The plan stays in charge of order and time: the model is asked only about answers (requests, silence, time
+    cuts and the end of the time are ``decide``'s), may ask follow-ups while the question has follow-ups and time
+    left, moves on only to the plan's next question (its transition replaces the thanks), and may end the interview
+    only on the last question.
+    """
+    if not is_answer(plan, state, turn_text, now_s, options):
+        return None
+    q = plan.questions[state.current]
+    charged = replace(_charge(state, now_s, 0.0), silence_reprompts=0, waiting=False)
+    answered = _set_status(charged, "answered")
+    text = " ".join(choice.text.split())
+    if choice.tool == "ask_follow_up":
+        if not text or answered.follow_ups_used >= q.model_follow_ups or answered.spent_s[q.index] >= q.time_budget_s:
+            return None
+        decision = Decision("ask_follow_up", text, q.id, rule="model", reason="model_follow_up")
+        return decision, replace(answered, follow_ups_asked=(*answered.follow_ups_asked, text))
+    if choice.tool == "next_question":
+        if len(text.split()) > MODEL_TRANSITION_MAX_WORDS:
+            return None
+        decision, after = _advance(plan, answered, "answered", "answer")
+        if decision.kind == "close":
+            line = f"{text} {plan.closing}" if text else plan.closing
+        else:
+            line = question_line(plan, after.current, "answer", lead_text=text or None)
+        return replace(decision, text=line, reason="model_next_question"), after
+    if choice.tool == "repeat_question":
+        prompt = charged.open_prompt(plan) or q.prompt
+        decision = Decision("repeat_question", REPEAT.format(prompt=prompt), q.id, reason="model_repeat")
+        return decision, replace(charged, requests_used=charged.requests_used + 1)
+    if q.index != len(plan) - 1:
+        return None  # end_interview before the last question: the plan decides when the interview ends
+    decision, after = _close(plan, answered, None)
+    return replace(decision, reason="model_end_interview"), after
 
 
 def on_silence(
@@ -364,22 +439,6 @@ def on_silence(
             state, silence_reprompts=1, waiting=False
         )
     return _advance(plan, state, "skipped", "silence")
-
-
-def on_time(
-    plan: InterviewPlan, state: PlanState, now_s: float, options: PolicyOptions = PolicyOptions()
-) -> tuple[Decision | None, PlanState]:
-    """While the candidate is still speaking: cut politely once the question or the interview is far over time."""
-    _require_started(plan, state)
-    if state.closed or state.current >= len(plan):
-        return None, state
-    elapsed = max(0.0, now_s - (state.clock_s or now_s))
-    q = plan.questions[state.current]
-    if state.total_spent_s + elapsed >= plan.total_budget_s:
-        return _close(plan, _set_status(_charge(state, now_s, 0.0), "answered"), "total_time")
-    if state.spent_s[state.current] + elapsed >= q.time_budget_s * options.cut_factor:
-        return _advance(plan, _charge(state, now_s, 0.0), "timed_out", "time_cut")
-    return None, state
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -434,7 +493,14 @@ def _close(
     plan: InterviewPlan, state: PlanState, lead: Lead | Literal["total_time"] | None
 ) -> tuple[Decision, PlanState]:
     return Decision("close", closing_line(plan, lead), reason=lead or "done"), replace(
-        state, current=len(plan), closed=True, rules_fired=(), requests_used=0, silence_reprompts=0, waiting=False
+        state,
+        current=len(plan),
+        closed=True,
+        rules_fired=(),
+        follow_ups_asked=(),
+        requests_used=0,
+        silence_reprompts=0,
+        waiting=False,
     )
 
 
@@ -450,6 +516,7 @@ def _advance(plan: InterviewPlan, state: PlanState, status: QuestionStatus, lead
         current=following,
         statuses=_set(state.statuses, following, "asked"),
         rules_fired=(),
+        follow_ups_asked=(),
         requests_used=0,
         silence_reprompts=0,
         waiting=False,

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from livekit import rtc
 from livekit.agents import (
     AutoSubscribe,
-    CloseEvent,
-    ConversationItemAddedEvent,
     JobContext,
     JobProcess,
 )
@@ -34,11 +32,11 @@ from livekit.agents.voice.room_io import RoomOptions
 from livekit.agents.voice.room_io._input import _ParticipantAudioInputStream
 from livekit.agents.voice.room_io._output import _ParticipantAudioOutput
 
-from agent.interviewer import ScriptedInterviewer, last_step, resume_plan, script_lines, script_markers
-from agent.live import RecordingAgent
-from agent.session import VoiceModels, VoiceSession, build_session, load_voice_models
+from agent.interviewer import Chooser
+from agent.live import NEXT_STEP, Conversation
+from agent.policy import PolicyOptions
+from agent.session import VoiceModels, load_voice_models
 from agent.store import SessionStore, TurnRecord
-from agent.turn import AnswerExpectation, InterviewTurnDetector
 from media.models import ModelPaths
 from prompts.script import InterviewScript
 
@@ -46,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48_000
 MODELS_KEY = "gaia.voice_models"
+EVENT_TOPIC = "gaia"  # data packets to the candidate page: state, caption, question, handoff, end
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,10 @@ class RoomInterview:
     script: InterviewScript
     history: list[TurnRecord]
     store: SessionStore
+    plan_state: dict[str, Any] | None = None
+    handoff_url: str | None = None
+    chooser: Chooser | None = None  # the LLM interviewer, when a model is configured
+    options: PolicyOptions | None = None  # the deterministic interviewer's timings
 
 
 class InterviewLoader(Protocol):
@@ -95,70 +98,35 @@ def room_audio(room: rtc.Room) -> tuple[_ParticipantAudioInputStream, _Participa
 
 
 class InterviewRun:
-    """One interview in a room: the session on the room's audio, turns persisted in order, completion detected."""
+    """One interview in a room: the shared ``Conversation`` on the room's audio, its end stored when it stops."""
 
     def __init__(self, models: VoiceModels, interview: RoomInterview, audio_in: AudioInput, audio_out: AudioOutput):
         self.interview = interview
-        self.lines = script_lines(interview.script)
-        self.markers = script_markers(interview.script)
-        ctx, resume = resume_plan([(t.speaker, t.text) for t in interview.history], self.lines, self.markers)
-        self.agent = RecordingAgent(resume=resume, history=ctx)
-        self._step = last_step(ctx, self.markers)
-        self.voice: VoiceSession = build_session(
+        self.room: rtc.Room | None = None
+        self.conversation = Conversation(
             models,
-            ScriptedInterviewer(self.lines, self.markers),
+            interview.script,
+            interview.store,
             audio_in,
             audio_out,
-            InterviewTurnDetector(self.expectation),
+            history=interview.history,
+            plan_state=interview.plan_state,
+            send_event=self.send_event,
+            next_step=NEXT_STEP if interview.handoff_url else None,
+            chooser=interview.chooser,
+            options=interview.options,
         )
-        self.done = asyncio.Event()
-        self.completed = False
-        self.end_reason = "candidate left"
-        self._turns: asyncio.Queue[TurnRecord | None] = asyncio.Queue()
-        self.voice.session.on("conversation_item_added", self._on_item)
-        self.voice.session.on("close", self._on_close)
 
-    def expectation(self) -> AnswerExpectation:
-        """How long an answer to the current question usually is (from the script)."""
-        questions = self.interview.script.questions()
-        length = questions[min(max(self._step, 0), len(questions) - 1)].expected_length
-        return AnswerExpectation(length.min_words, length.max_words)
-
-    def _ms(self, wall: float | None) -> int:
-        return max(0, int(((wall or time.time()) - self.agent.clock_origin) * 1000))
-
-    def _on_item(self, ev: ConversationItemAddedEvent) -> None:
-        item = ev.item
-        if item.type != "message" or item.role not in ("user", "assistant"):
+    def send_event(self, kind: str, **data: Any) -> None:
+        """Publish a page event (the same JSON as the WebRTC data channel) on the room's ``gaia`` topic."""
+        room = self.room
+        if room is None or not room.isconnected():
             return
-        text, metrics = item.text_content or "", item.metrics
-        start = self._ms(metrics.get("started_speaking_at", item.created_at))
-        end = self._ms(metrics.get("stopped_speaking_at", item.created_at))
-        if item.role == "user":
-            words, self.agent.pending_words = tuple(self.agent.pending_words), []
-            if words:
-                start, end = words[0].start_ms, words[-1].end_ms
-            self._turns.put_nowait(TurnRecord("candidate", text, start, max(start, end), words))
-            return
-        self._turns.put_nowait(TurnRecord("agent", text, start, max(start, end), interrupted=item.interrupted))
-        self._step = max([self._step, *(i for i, marker in enumerate(self.markers) if marker in text)])
-        if self._step == len(self.markers) - 1 and not item.interrupted:
-            self.end_reason, self.completed = "completed", True
-            asyncio.get_running_loop().create_task(self._finish_after_playout())
-
-    def _on_close(self, _ev: CloseEvent) -> None:
-        self.done.set()  # the candidate left the room (RoomIO closes the session) or the job is shutting down
-
-    async def _finish_after_playout(self) -> None:
-        await self.voice.synchronizer.audio_output.wait_for_playout()
-        self.done.set()
-
-    async def _write_turns(self) -> None:
-        while (turn := await self._turns.get()) is not None:
-            try:
-                await self.interview.store.save_turn(turn)
-            except Exception:
-                logger.exception("could not store a transcript turn")
+        payload = json.dumps({"type": kind, **data})
+        task = asyncio.get_running_loop().create_task(
+            room.local_participant.publish_data(payload, reliable=True, topic=EVENT_TOPIC)
+        )
+        task.add_done_callback(_log_failure)
 
     async def run(self, room: rtc.Room | None) -> None:
         """Run until the interview completes or the candidate leaves; then store the session's end.
@@ -167,21 +135,30 @@ class InterviewRun:
         agent's state; audio and captions already go through the pair and synchronizer ``build_session`` wired,
         so without a room (tests on local audio) the conversation is the same.
         """
-        session = self.voice.session
-        writer = asyncio.create_task(self._write_turns())
-        try:
+        self.room = room
+        conversation = self.conversation
+        session, agent = conversation.voice.session, conversation.agent
+
+        async def start() -> None:
             if room is None:
-                await session.start(self.agent)
+                await session.start(agent)
             else:
                 options = RoomOptions(participant_identity=self.interview.candidate_identity)
-                await session.start(self.agent, room=room, room_options=options)
-            await self.done.wait()
+                await session.start(agent, room=room, room_options=options)
+
+        try:
+            await conversation.run(start, [])
         finally:
-            with contextlib.suppress(Exception):
-                await self.voice.aclose()
-            self._turns.put_nowait(None)
-            await writer
-            await self.interview.store.end(self.end_reason, self.completed)
+            completed = conversation.completed
+            if completed and self.interview.handoff_url:
+                self.send_event("handoff", url=self.interview.handoff_url)
+            self.send_event("end", completed=completed, reason="completed" if completed else "candidate left")
+            await self.interview.store.end("completed" if completed else "candidate left", completed)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("could not publish a page event: %s", task.exception())
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
-"""Integrity indicators from stored page events: counts per kind and task, a severity, and a sentence a person
-can read ("3 tab switches during task 4 (Tag named entities)"). Pure. The rule: an indicator may ask for a
-review; it never rejects a candidate."""
+"""Integrity indicators from stored page events and voice signals: counts per kind and task (or per question), a
+severity, and a sentence a person can read ("3 tab switches during task 4 (Tag named entities)", "A second voice
+may be present from 3:12 to 3:40 (question 4) …"). Pure. The rule: an indicator may ask for a review; it never
+rejects a candidate."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from statistics import median
 from typing import Any, Literal
 
 Severity = Literal["info", "review"]
@@ -161,3 +163,161 @@ def item_timing(records: Iterable[IntegrityRecord]) -> dict[str, dict[str, int]]
         entry["edits"] += int(record.detail.get("edits", 0))
         entry["visits"] += 1
     return totals
+
+
+# --- voice signals ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoiceSignalRecord:
+    """One stored voice signal of an interview session (``media.voice_signals.VoiceSignal`` as a session event);
+    the span is on the session clock, in milliseconds."""
+
+    kind: str
+    start_ms: int
+    end_ms: int
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VoiceThresholds:
+    """When a voice signal asks for a review rather than being noted. Apart from ``Thresholds`` because those are
+    stored per employer through a strict schema: fields added there must be added to that schema at once."""
+
+    second_voice_ms: int = 2_000  # a second voice over a span this long asks for review; a shorter one is noted
+    read_aloud_pause_ms: int = 6_000  # a read-aloud pattern after a pause this long asks for review
+    dropout_ms: int = 3_000  # audio lost on one question adding up to this asks for review
+
+
+SECOND_SPEAKER = "voice.second_speaker"
+READ_ALOUD = "voice.read_aloud"
+ANSWER_ONSET = "voice.answer_onset"
+DROPOUT = "voice.dropout"
+
+
+def _clock(ms: int) -> str:
+    """A time on the session clock as a person reads it off a player: 3:12, or 1:02:05 past an hour."""
+    seconds = max(0, ms) // 1000
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _question(question_id: object, positions: Mapping[str, int]) -> str | None:
+    return None if question_id is None else f"question {positions.get(str(question_id), question_id)}"
+
+
+def _on(question: str | None) -> str:
+    return f"on {question}" if question else "between questions"
+
+
+def _number(detail: Mapping[str, Any], key: str) -> float:
+    value = detail.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _voice_indicator(
+    kind: str, count: int, severity: Severity, sentence: str, started_at: datetime, at_ms: int, question: object
+) -> Indicator:
+    return Indicator(
+        kind=kind,
+        task_id=None,
+        count=count,
+        severity=severity,
+        sentence=sentence,
+        first_at=started_at + timedelta(milliseconds=at_ms),
+        items=(str(question),) if question is not None else (),
+    )
+
+
+def voice_indicators(
+    signals: Iterable[VoiceSignalRecord],
+    thresholds: VoiceThresholds | None = None,
+    *,
+    started_at: datetime,
+    question_order: Iterable[str] = (),
+) -> list[Indicator]:
+    """Indicators from one session's voice signals, in the order they happened (``started_at`` is the wall-clock
+    time of the session clock's zero): one per second voice and per read-aloud answer, one per question with
+    dropouts, and one note that sums up how soon answers began."""
+    limits = thresholds or VoiceThresholds()
+    positions = {question_id: n for n, question_id in enumerate(question_order, start=1)}
+    ordered = sorted(signals, key=lambda s: (s.start_ms, s.end_ms))
+    out = [_second_voice(s, limits, started_at, positions) for s in ordered if s.kind == SECOND_SPEAKER]
+    out += [_read_aloud(s, limits, started_at, positions) for s in ordered if s.kind == READ_ALOUD]
+    out += _dropouts([s for s in ordered if s.kind == DROPOUT], limits, started_at, positions)
+    onset = _onsets([s for s in ordered if s.kind == ANSWER_ONSET], started_at, positions)
+    if onset is not None:
+        out.append(onset)
+    return sorted(out, key=lambda i: i.first_at)
+
+
+def _second_voice(
+    signal: VoiceSignalRecord, limits: VoiceThresholds, started_at: datetime, positions: Mapping[str, int]
+) -> Indicator:
+    question = signal.detail.get("question_id")
+    where = _question(question, positions) or "between questions"
+    sentence = f"A second voice may be present from {_clock(signal.start_ms)} to {_clock(signal.end_ms)} ({where})"
+    heard, usual = _number(signal.detail, "median_hz"), _number(signal.detail, "baseline_hz")
+    if heard and usual:
+        sentence += f": a pitch near {heard:.0f} Hz against the candidate's usual {usual:.0f} Hz"
+    severity: Severity = "review" if signal.end_ms - signal.start_ms >= limits.second_voice_ms else "info"
+    return _voice_indicator(SECOND_SPEAKER, 1, severity, sentence, started_at, signal.start_ms, question)
+
+
+def _read_aloud(
+    signal: VoiceSignalRecord, limits: VoiceThresholds, started_at: datetime, positions: Mapping[str, int]
+) -> Indicator:
+    question = signal.detail.get("question_id")
+    pause = int(_number(signal.detail, "onset_ms"))
+    where = _on(_question(question, positions))
+    sentence = f"Long pause ({_seconds(pause)}) then fast, even delivery {where} — possibly read aloud"
+    rate, usual = _number(signal.detail, "rate_wpm"), _number(signal.detail, "baseline_rate_wpm")
+    if rate and usual:
+        sentence += f" ({rate:.0f} words a minute against the candidate's usual {usual:.0f})"
+    severity: Severity = "review" if pause >= limits.read_aloud_pause_ms else "info"
+    return _voice_indicator(READ_ALOUD, 1, severity, sentence, started_at, signal.start_ms, question)
+
+
+def _dropouts(
+    signals: list[VoiceSignalRecord], limits: VoiceThresholds, started_at: datetime, positions: Mapping[str, int]
+) -> list[Indicator]:
+    """One indicator per question: how much audio was lost, and whether the recording ended under an answer."""
+    groups: dict[object, list[VoiceSignalRecord]] = defaultdict(list)
+    for s in signals:
+        groups[s.detail.get("question_id")].append(s)
+    out = []
+    for question, found in groups.items():
+        lengths = [s.end_ms - s.start_ms for s in found]
+        total = sum(lengths)
+        where = _on(_question(question, positions))
+        if len(found) == 1:
+            sentence = (
+                f"1 audio dropout of {_seconds(total)} {where}, "
+                f"from {_clock(found[0].start_ms)} to {_clock(found[0].end_ms)}"
+            )
+        else:
+            sentence = (
+                f"{len(found)} audio dropouts {where}, {_seconds(total)} in total "
+                f"(longest {_seconds(max(lengths))}, first at {_clock(found[0].start_ms)})"
+            )
+        if any(_number(s.detail, "past_track_end_ms") > 0 for s in found):
+            sentence += "; the recording ends before the answer does"
+        severity: Severity = "review" if total >= limits.dropout_ms else "info"
+        out.append(_voice_indicator(DROPOUT, len(found), severity, sentence, started_at, found[0].start_ms, question))
+    return out
+
+
+def _onsets(signals: list[VoiceSignalRecord], started_at: datetime, positions: Mapping[str, int]) -> Indicator | None:
+    """A note, never a review: how soon answers began is context for the other indicators (a candidate who always
+    thinks for eight seconds is not reading on the one answer they think for nine), not a finding of its own."""
+    if not signals:
+        return None
+    onsets = [int(_number(s.detail, "onset_ms")) for s in signals]
+    slowest = max(range(len(signals)), key=lambda n: onsets[n])  # the first of equals
+    where = _on(_question(signals[slowest].detail.get("question_id"), positions))
+    count = len(signals)
+    sentence = (
+        f"{count} answer{'' if count == 1 else 's'} began a median {_seconds(median(onsets))} after the question "
+        f"(slowest {_seconds(onsets[slowest])}, {where})"
+    )
+    return _voice_indicator(ANSWER_ONSET, count, "info", sentence, started_at, signals[0].start_ms, None)

@@ -16,14 +16,11 @@ from typing import TYPE_CHECKING
 from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, VideoGrants
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from server.lifecycle import effective_state, transition
+from server.lifecycle import effective_state
 from server.settings import Settings
 from server.store.db import create_engine, session_factory
 from server.store.models import Invitation, InvitationMode, InvitationState, utcnow
-from server.store.repos.audit import AuditRepo
-from server.store.repos.content import ScriptRepo, script_content
-from server.store.repos.sessions import SessionRepo
-from server.voice import SqlSessionStore
+from server.voice import begin_session, interview_chooser, interview_inputs, policy_options
 
 if TYPE_CHECKING:
     from agent.worker import RoomInterview  # imports livekit-agents: only the worker process needs it
@@ -154,22 +151,21 @@ class SqlInterviewLoader:
                 in (InvitationState.EXPIRED, InvitationState.REVOKED, InvitationState.COMPLETED)
             ):
                 return None
-            script = script_content(await ScriptRepo(db, invitation.employer_id).version(invitation.script_version_id))
-            sessions = SessionRepo(db, invitation.employer_id)
-            history = await sessions.history(invitation.id)
-            await sessions.close_stale(invitation.id, now)
-            session = await sessions.open(invitation.id, "livekit", now)
-            transition(invitation, InvitationState.IN_PROGRESS, now)
-            AuditRepo(db, invitation.employer_id).record(
-                "agent",
-                "interview.started",
-                "interview_session",
-                session.id,
-                {"transport": "livekit", "room": room, "resumed": bool(history)},
+            inputs = await interview_inputs(db, invitation)
+            _session, store = await begin_session(
+                db, self._sessions, self._settings, invitation, "livekit", inputs.resumed, now
             )
-            await db.commit()
-            store = SqlSessionStore(self._sessions, invitation.employer_id, session.id, invitation.id, self._settings)
-            return RoomInterview(invitation.id, candidate_identity(invitation.id), script, history, store)
+            return RoomInterview(
+                invitation.id,
+                candidate_identity(invitation.id),
+                inputs.script,
+                inputs.history,
+                store,
+                plan_state=inputs.plan_state,
+                handoff_url=inputs.handoff_url,
+                chooser=interview_chooser(self._settings, inputs.script),
+                options=policy_options(self._settings) if self._settings is not None else None,
+            )
 
     async def aclose(self) -> None:
         """Close the loader's database connections."""

@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prompts.randomize import materialize
 from prompts.script import InterviewScript
-from scoring.integrity import IntegrityRecord, Thresholds, indicators
+from scoring.integrity import (
+    Indicator,
+    IntegrityRecord,
+    Thresholds,
+    VoiceSignalRecord,
+    indicators,
+    voice_indicators,
+)
 from scoring.interview import InterviewScores, plain, score_interview
 from scoring.interview_llm import PROMPT_VERSION, LlmReply, first_valid, messages_digest, score_from_record
 from scoring.scorecard import Scorecard, build_scorecard
@@ -35,6 +42,7 @@ from server.store.repos.audit import AuditRepo
 from server.store.repos.content import PackRepo, ScriptRepo, pack_content, script_content
 from server.store.repos.invitations import InvitationRepo
 from server.store.repos.results import ResultsRepo, row_dict
+from server.store.repos.sessions import SessionRepo
 from server.webhooks import SCORECARD_UPDATED, enqueue, scorecard_updated
 
 logger = logging.getLogger(__name__)
@@ -173,6 +181,17 @@ async def compute_scorecard(
         if any(row["speaker"] == "candidate" for row in rows):
             scoring = await score_interview_for_card(turns_from_dicts(rows), script, settings, reuse_reply)
             interview = scoring.scores
+    voice: list[Indicator] = []
+    if interview is not None:
+        sessions_repo = SessionRepo(db, employer_id)
+        question_order = [q.id for q in script.questions()]
+        started = {session.id: session.started_at for session in await results.sessions(invitation_id)}
+        by_session: dict[str, list[VoiceSignalRecord]] = {}
+        for session_id, event in await sessions_repo.events(invitation_id, prefix="voice."):
+            record = VoiceSignalRecord(event.kind, event.start_ms, event.end_ms or event.start_ms, event.detail)
+            by_session.setdefault(session_id, []).append(record)
+        for session_id, signals in by_session.items():
+            voice.extend(voice_indicators(signals, started_at=started[session_id], question_order=question_order))
     work_sample = None
     order: list[str] = []
     titles: dict[str, str] = {}
@@ -191,7 +210,10 @@ async def compute_scorecard(
         interview,
         weights,
         work_sample,
-        indicators(records, order, titles, employer_thresholds((await employer_by_id(db, employer_id)).settings)),
+        [
+            *indicators(records, order, titles, employer_thresholds((await employer_by_id(db, employer_id)).settings)),
+            *voice,
+        ],
         expects_interview=invitation.mode != InvitationMode.ASSESSMENT.value,
         expects_work_sample=invitation.mode != InvitationMode.INTERVIEW.value,
     )

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     invitation_ttl_days: int = Field(default=14, gt=0, le=365)
     run_migrations: bool = True
+    demo: bool = Field(
+        default=True,
+        description="gaia serve interviews the seeded demo candidates with the real pipeline in the background "
+        "until all three are done (GAIA_DEMO=0 turns it off).",
+    )
     ice_servers: list[str] = Field(
         default_factory=list, description="STUN/TURN URLs for WebRTC, e.g. stun:stun.example.org:3478 (JSON list)"
     )
@@ -47,6 +52,25 @@ class Settings(BaseSettings):
         le=600,
         description="Seconds per LLM judge call when grading justifications (GAIA_LLM_MODEL set); a run that times "
         "out leaves the look-fors and similarity to grade alone.",
+    )
+    interviewer_llm: bool = Field(
+        default=True,
+        description="With a model configured (GAIA_LLM_MODEL and an endpoint), the interviewer lets it phrase "
+        "transitions and choose follow-ups; GAIA_INTERVIEWER_LLM=0 keeps the deterministic interviewer.",
+    )
+    interviewer_timeout_s: float = Field(
+        default=4.0,
+        gt=0,
+        le=60,
+        description="Seconds the LLM interviewer may take per turn; slower or failing turns use the deterministic "
+        "reply, silently.",
+    )
+    interview_silence_s: float = Field(
+        default=8.0,
+        gt=0,
+        le=120,
+        description="Seconds of candidate silence before the interviewer repeats the question; after a second "
+        "silence as long it moves on.",
     )
     interview_scorer_timeout_s: float = Field(
         default=120.0,

@@ -6,25 +6,29 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from agent.store import TurnRecord
+from agent.store import SessionEvent, TurnRecord
 from media.recorder import RecordedFile
 from server.lifecycle import transition
 from server.scorecards import store_scorecard
 from server.settings import Settings
 from server.store.models import InterviewSession, Invitation, InvitationMode, InvitationState, utcnow
 from server.store.repos.audit import AuditRepo
+from server.store.repos.content import ScriptRepo, script_content
 from server.store.repos.invitations import InvitationRepo
 from server.store.repos.sessions import SessionRepo
 from server.webhooks import INVITATION_COMPLETED, enqueue, invitation_completed
 
 if TYPE_CHECKING:
     from agent.live import LiveInterview
+    from agent.llm_interviewer import LLMChooser
+    from agent.policy import PolicyOptions
     from agent.session import VoiceModels
     from media.models import ModelPaths
+    from prompts.script import InterviewScript
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,16 @@ class SqlSessionStore:
     async def save_turn(self, turn: TurnRecord) -> None:
         async with self._sessions() as db:
             await SessionRepo(db, self.employer_id).add_turn(self.session_id, turn)
+            await db.commit()
+
+    async def save_plan_state(self, state: dict[str, Any]) -> None:
+        async with self._sessions() as db:
+            await SessionRepo(db, self.employer_id).save_plan_state(self.session_id, state)
+            await db.commit()
+
+    async def save_event(self, event: SessionEvent) -> None:
+        async with self._sessions() as db:
+            SessionRepo(db, self.employer_id).add_event(self.session_id, event)
             await db.commit()
 
     async def save_recordings(self, files: list[RecordedFile]) -> None:
@@ -78,10 +92,57 @@ class SqlSessionStore:
             await db.commit()
 
 
+@dataclass(frozen=True)
+class InterviewInputs:
+    """What a live interview of an invitation starts from: its script version, earlier turns, the stored plan
+    state (where a resumed interview stands) and, for interview + assessment, the assessment the page opens."""
+
+    script: InterviewScript
+    history: list[TurnRecord]
+    plan_state: dict[str, Any] | None
+    handoff_url: str | None
+
+    @property
+    def resumed(self) -> bool:
+        """An earlier session got somewhere."""
+        return bool(self.history) or bool(self.plan_state)
+
+
+def interview_chooser(settings: Settings | None, script: InterviewScript) -> LLMChooser | None:
+    """The LLM interviewer for a script when a model is configured (and not turned off), else None."""
+    from agent.llm_interviewer import LLMChooser
+    from server.judge import judge_client, judge_configured
+
+    if settings is None or not settings.interviewer_llm or not judge_configured(settings):
+        return None
+    assert settings.llm_model is not None
+    return LLMChooser(judge_client(settings), settings.llm_model, script, settings.interviewer_timeout_s)
+
+
+def policy_options(settings: Settings) -> PolicyOptions:
+    """The deterministic interviewer's timings from the settings."""
+    from agent.policy import PolicyOptions
+
+    return PolicyOptions(silence_s=settings.interview_silence_s)
+
+
+async def interview_inputs(db: AsyncSession, invitation: Invitation) -> InterviewInputs:
+    """Load what a (re)started interview of ``invitation`` needs; it must have a script version."""
+    assert invitation.script_version_id is not None
+    script = script_content(await ScriptRepo(db, invitation.employer_id).version(invitation.script_version_id))
+    sessions = SessionRepo(db, invitation.employer_id)
+    handoff = (
+        f"/c/{invitation.token}/assessment" if invitation.mode == InvitationMode.INTERVIEW_ASSESSMENT.value else None
+    )
+    return InterviewInputs(
+        script, await sessions.history(invitation.id), await sessions.latest_plan_state(invitation.id), handoff
+    )
+
+
 async def begin_session(
     db: AsyncSession,
     sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
+    settings: Settings | None,
     invitation: Invitation,
     transport: str,
     resumed: bool,

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 
 from server.app import create_app
@@ -24,6 +25,11 @@ from server.services import Services, start_services
 from server.settings import Settings
 from server.store.models import Role
 from server.store.repos.accounts import create_employer, create_user, issue_api_key
+
+# No timing thresholds in tests (speed is measured in bench/): Hypothesis' per-example deadline is one, and it fails
+# examples that merely ran while the machine was busy.
+hypothesis_settings.register_profile("gaia", deadline=None)
+hypothesis_settings.load_profile("gaia")
 
 # A two-question interview: short enough for real-time voice tests.
 TINY_SCRIPT = {

@@ -4,6 +4,7 @@ here: tests script its replies, read the requests it got, and can take it down t
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ class FakeLLM:
 
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
-    reply: Callable[[Messages], str] = lambda _messages: ""
+    reply: Callable[[Messages], str | dict[str, Any]] = lambda _messages: ""  # content, or a whole message
     delay_s: float = 0.0
     server: uvicorn.Server | None = None
     task: asyncio.Task[None] | None = None
@@ -33,6 +34,17 @@ class FakeLLM:
         if self.server is not None and self.task is not None and not self.task.done():
             self.server.should_exit = True
             await self.task
+
+
+def tool_call(name: str, **arguments: Any) -> dict[str, Any]:
+    """An assistant message that calls one function, as an OpenAI-compatible server returns it."""
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": f"call_{name}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+        ],
+    }
 
 
 @asynccontextmanager
@@ -48,13 +60,16 @@ async def running_fake_llm() -> AsyncIterator[FakeLLM]:
         fake.requests.append(body)
         if fake.delay_s:
             await asyncio.sleep(fake.delay_s)
-        text = fake.reply(body["messages"])
+        reply = fake.reply(body["messages"])
+        message = reply if isinstance(reply, dict) else {"role": "assistant", "content": reply}
         return {
             "id": f"chatcmpl-fake-{len(fake.requests)}",
             "object": "chat.completion",
             "created": 0,
             "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}
+            ],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         }
 

@@ -90,6 +90,7 @@ class WebRTCTransport:
         self._channel: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._outbox: list[str] = []
+        self.ended_by_candidate = False  # the page's end button, rather than a lost connection
         self.pc.addTrack(PlayoutTrack(self.output))
 
         @self.pc.on("track")
@@ -100,6 +101,7 @@ class WebRTCTransport:
         @self.pc.on("datachannel")
         def _on_channel(channel: Any) -> None:
             self._channel = channel
+            channel.on("message", self._on_message)
             for message in self._outbox:
                 channel.send(message)
             self._outbox.clear()
@@ -123,6 +125,16 @@ class WebRTCTransport:
         local = self.pc.localDescription
         assert local is not None
         return local
+
+    def _on_message(self, message: Any) -> None:
+        """The page's one message: ``{"type": "end"}`` when the candidate presses End interview."""
+        try:
+            kind = json.loads(message).get("type") if isinstance(message, str) else None
+        except (ValueError, AttributeError):
+            kind = None
+        if kind == "end":
+            self.ended_by_candidate = True
+            self.closed.set()
 
     def send_event(self, kind: str, **data: Any) -> None:
         """Send a JSON event to the page (queued until its data channel opens)."""

@@ -41,9 +41,7 @@ from server.phone import (
 from server.services import Services, secret_key
 from server.store.models import Invitation, InvitationState
 from server.store.repos.accounts import employer_by_id
-from server.store.repos.content import ScriptRepo, script_content
-from server.store.repos.sessions import SessionRepo
-from server.voice import begin_session
+from server.voice import begin_session, interview_chooser, interview_inputs, policy_options
 
 if TYPE_CHECKING:
     from agent.transports.phone import PhoneTransport
@@ -149,7 +147,7 @@ async def _close(websocket: WebSocket, reason: str, code: int = POLICY_VIOLATION
 @router.websocket("/stream")
 async def stream(websocket: WebSocket) -> None:
     """The call's media stream: check the ticket in ``start``, then run the interview until ``stop`` or hang-up."""
-    from agent.live import LiveInterview
+    from agent.live import PHONE_NEXT_STEP, LiveInterview
     from agent.transports.phone import PhoneTransport, ProtocolError, StreamStart
 
     services: Services = websocket.app.state.services
@@ -173,10 +171,7 @@ async def stream(websocket: WebSocket) -> None:
         if refusal is not None:
             await _close(websocket, refusal)
             return
-        assert invitation.script_version_id is not None
-        script = script_content(await ScriptRepo(db, invitation.employer_id).version(invitation.script_version_id))
-        sessions = SessionRepo(db, invitation.employer_id)
-        history = await sessions.history(invitation.id)  # a call after a dropped one resumes where it was
+        inputs = await interview_inputs(db, invitation)  # a call after a dropped one resumes where it was
         models = await services.voice.models()
         folder = services.settings.recordings_dir() / invitation.id / secrets.token_hex(6)
 
@@ -185,10 +180,20 @@ async def stream(websocket: WebSocket) -> None:
         ) -> PhoneTransport:
             return PhoneTransport(start, websocket.receive_text, websocket.send_text, on_candidate, on_agent)
 
-        interview = LiveInterview(models, script, Path(folder), history=history, transport=make_transport)
+        interview = LiveInterview(
+            models,
+            inputs.script,
+            Path(folder),
+            history=inputs.history,
+            transport=make_transport,
+            plan_state=inputs.plan_state,
+            next_step=PHONE_NEXT_STEP if inputs.handoff_url else None,
+            chooser=interview_chooser(services.settings, inputs.script),
+            options=policy_options(services.settings),
+        )
         try:
             session, store = await begin_session(
-                db, services.sessions, services.settings, invitation, "phone", bool(history), services.clock()
+                db, services.sessions, services.settings, invitation, "phone", inputs.resumed, services.clock()
             )
         except Exception:
             await interview.transport.close()

@@ -13,9 +13,7 @@ from server.deps import Db, ServicesDep
 from server.errors import BadField
 from server.store.models import InvitationMode, InvitationState
 from server.store.repos.base import Conflict, NotFound
-from server.store.repos.content import ScriptRepo, script_content
-from server.store.repos.sessions import SessionRepo
-from server.voice import begin_session
+from server.voice import begin_session, interview_chooser, interview_inputs, policy_options
 
 router = APIRouter(prefix="/rtc", tags=["rtc"])
 
@@ -40,7 +38,7 @@ class AnswerResponse(BaseModel):
 @router.post("/offer", response_model=AnswerResponse)
 async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResponse:
     """Start (or restart) the candidate's voice interview over WebRTC; one live session per invitation."""
-    from agent.live import LiveInterview
+    from agent.live import NEXT_STEP, LiveInterview
     from agent.transports.webrtc import InvalidOffer, WebRTCTransport
 
     try:
@@ -56,12 +54,21 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
             raise Conflict("an interview for this invitation is already live (another tab or device); close it first")
         await services.voice.stop(invitation.id)  # the same page lost its connection: take over
 
-    script = script_content(await ScriptRepo(db, invitation.employer_id).version(invitation.script_version_id))
-    sessions = SessionRepo(db, invitation.employer_id)
-    history = await sessions.history(invitation.id)  # a reconnect resumes where the candidate was
+    inputs = await interview_inputs(db, invitation)  # a reconnect resumes where the candidate was
     models = await services.voice.models()
     folder = services.settings.recordings_dir() / invitation.id / secrets.token_hex(6)
-    interview = LiveInterview(models, script, Path(folder), services.settings.ice_servers, history)
+    interview = LiveInterview(
+        models,
+        inputs.script,
+        Path(folder),
+        services.settings.ice_servers,
+        inputs.history,
+        plan_state=inputs.plan_state,
+        handoff_url=inputs.handoff_url,
+        next_step=NEXT_STEP if inputs.handoff_url else None,
+        chooser=interview_chooser(services.settings, inputs.script),
+        options=policy_options(services.settings),
+    )
     assert isinstance(interview.transport, WebRTCTransport)  # the default when no transport factory is given
     try:
         answer = await interview.transport.answer(body.sdp, body.type)
@@ -70,7 +77,7 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
         raise BadField("body.sdp", str(exc)) from exc
 
     session, store = await begin_session(
-        db, services.sessions, services.settings, invitation, "webrtc", bool(history), services.clock()
+        db, services.sessions, services.settings, invitation, "webrtc", inputs.resumed, services.clock()
     )
     services.voice.run(invitation.id, interview, store, body.client_id)
     return AnswerResponse(sdp=answer.sdp, type=answer.type, session_id=session.id)

@@ -206,6 +206,20 @@ class TranscriptTurn(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SessionEventRow(Base):
+    """A session event (``agent.store.SessionEvent``): policy decisions, model tool calls, voice signals."""
+
+    __tablename__ = "session_events"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("sev"))
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("interview_sessions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    start_ms: Mapped[int] = mapped_column(Integer)
+    end_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Recording(Base):
     __tablename__ = "recordings"
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("rec"))

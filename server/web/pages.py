@@ -20,9 +20,12 @@ from server.api.schemas import CandidateInvitation
 from server.auth import Principal, current_principal
 from server.deps import Db, ServicesDep
 from server.errors import Gone
+from server.livekit_tokens import LiveKitCredentials, LiveKitNotConfigured
 from server.phone import access_code
 from server.scorecards import SESSION_SEQ_STRIDE
+from server.seed import demo_levels
 from server.services import secret_key
+from server.settings import Settings
 from server.store.repos.accounts import employer_by_id
 from server.store.repos.base import NotFound
 from server.store.repos.content import PackRepo, ScriptRepo, pack_content
@@ -100,6 +103,10 @@ async def employer_page(request: Request, who: PageUser, db: Db, services: Servi
         "total": total,
         "scripts": await ScriptRepo(db, who.employer_id).all(),
         "packs": await PackRepo(db, who.employer_id).all(),
+        # Only the employer whose demo candidates are being interviewed in this process sees how far it got.
+        "demo": services.demo
+        if services.demo is not None and services.demo.running and demo_levels(employer)
+        else None,
     }
     return TEMPLATES.TemplateResponse(request, "employer.html", context)
 
@@ -210,7 +217,17 @@ async def interview_page(request: Request, token: str, db: Db, services: Service
         invitation = await invitation_by_token(db, token)
         code = await access_code(db, secret_key(services.settings), invitation.id)
         phone = (services.settings.phone_number, code) if code is not None else None
-    return TEMPLATES.TemplateResponse(request, "interview.html", {"view": view, "token": token, "phone": phone})
+    context = {"view": view, "token": token, "phone": phone, "livekit": _livekit_configured(services.settings)}
+    return TEMPLATES.TemplateResponse(request, "interview.html", context)
+
+
+def _livekit_configured(settings: Settings) -> bool:
+    """Whether the interview page joins a LiveKit room (POST /rtc/livekit-token) instead of offering to /rtc/offer."""
+    try:
+        LiveKitCredentials.from_settings(settings)
+    except LiveKitNotConfigured:
+        return False
+    return True
 
 
 @router.get("/c/{token}/assessment", response_class=HTMLResponse)

@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 from livekit.agents import AgentSession, ConversationItemAddedEvent
 
-from agent.interviewer import InterviewAgent, ScriptedInterviewer, script_lines
-from agent.session import VoiceModels, build_session, load_voice_models
+from agent.live import Conversation as InterviewConversation
+from agent.session import VoiceModels, load_voice_models
 from agent.transports.local import LocalLoop
 from agent.transports.playout import Playout
 from media.audio import Resampler
 from media.models import resolve_models
 from prompts.script import InterviewScript
+from tests.agent.memory_store import MemoryStore
 from tests.conftest import TINY_SCRIPT
 from tests.media.speech import frames, join, read_wav, say, silence
 
@@ -64,8 +65,8 @@ class Conversation:
 async def conversation(models: VoiceModels) -> AsyncIterator[Conversation]:
     playout = Playout(sample_rate=48_000)
     loop = LocalLoop(playout)
-    voice = build_session(models, ScriptedInterviewer(script_lines(SCRIPT)), loop.input, playout)
-    session = voice.session
+    interview = InterviewConversation(models, SCRIPT, MemoryStore(), loop.input, playout)
+    voice, session = interview.voice, interview.voice.session
     items: list[tuple[str, str, bool]] = []
 
     @session.on("conversation_item_added")
@@ -75,7 +76,7 @@ async def conversation(models: VoiceModels) -> AsyncIterator[Conversation]:
             items.append((item.role, item.text_content or "", bool(getattr(item, "interrupted", False))))
 
     loop.start()
-    await session.start(InterviewAgent())
+    await session.start(interview.agent)
     try:
         yield Conversation(session, loop, items)
     finally:
@@ -106,7 +107,7 @@ async def test_agent_greets_first_then_asks_the_next_question_after_an_answer(
     user = " ".join(t for r, t, _ in conversation.items if r == "user").lower()
     for word in ("guess", "flag", "project lead", "notes"):
         assert word in user, user
-    assert conversation.items[-1][:2] == ("assistant", "How do you stay consistent?")
+    assert conversation.items[-1][:2] == ("assistant", "Thank you. How do you stay consistent?")
     first_reply_audio = conversation.loop.heard.first_voiced_after(ended - 1.2)
     assert first_reply_audio is not None, "the agent's second question was never heard"
 

@@ -25,7 +25,6 @@ from agent.policy import (
     lacks_concrete_example,
     look_for_coverage,
     on_silence,
-    on_time,
     request_intent,
     says_dont_know,
     utterances,
@@ -355,15 +354,6 @@ def test_an_answer_far_over_budget_is_cut_politely() -> None:
     assert interview.state.statuses[PLAN.question_ids().index("consistency")] == "timed_out"
 
 
-def test_on_time_cuts_an_answer_still_running() -> None:
-    interview = at("consistency")
-    budget = Q["consistency"].time_budget_s
-    assert on_time(PLAN, interview.state, interview.now + budget, OPTIONS) == (None, interview.state)
-    decision, state = on_time(PLAN, interview.state, interview.now + budget * OPTIONS.cut_factor, OPTIONS)
-    assert decision is not None and decision.text.startswith(CUT) and decision.question_id == "rlhf-preference"
-    assert state.statuses[PLAN.question_ids().index("consistency")] == "timed_out"
-
-
 def test_total_budget_exhausted_closes_and_leaves_the_rest_pending() -> None:
     interview = at("tools-throughput")
     decision = interview.answer(CONCRETE, duration_s=10, gap_s=PLAN.total_budget_s)
@@ -528,7 +518,6 @@ turn = st.tuples(st.just("turn"), st.sampled_from(ANSWERS), st.floats(0.5, 120),
 silence = st.tuples(
     st.just("silence"), st.just(""), st.sampled_from([3.0, OPTIONS.silence_s, OPTIONS.moment_s]), st.just(0.0)
 )
-tick = st.tuples(st.just("tick"), st.just(""), st.floats(0, 300), st.just(0.0))
 
 
 def drive(events: list[tuple[str, str, float, float]], round_trip: bool) -> tuple[list[Decision], int, int, PlanState]:
@@ -547,13 +536,10 @@ def drive(events: list[tuple[str, str, float, float]], round_trip: bool) -> tupl
             now += gap + amount
             decision, state = decide(PLAN, state, text, amount, now, OPTIONS)
             turns += 1
-        elif kind == "silence":
+        else:
             now += amount
             decision, state = on_silence(PLAN, state, amount, now, OPTIONS)
             silences += decision is not None
-        else:
-            decision, state = on_time(PLAN, state, now + amount, OPTIONS)
-            now += amount if decision is not None else 0.0
         if decision is not None:
             said.append(decision)
         # Never back to an earlier question, and a question left behind keeps the status it was left with.
@@ -567,7 +553,7 @@ def drive(events: list[tuple[str, str, float, float]], round_trip: bool) -> tupl
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(turn, silence, tick), max_size=60), st.data())
+@given(st.lists(st.one_of(turn, silence), max_size=60), st.data())
 def test_any_sequence_closes_within_the_bound_and_never_goes_back(
     prefix: list[tuple[str, str, float, float]], data: st.DataObject
 ) -> None:
@@ -576,8 +562,8 @@ def test_any_sequence_closes_within_the_bound_and_never_goes_back(
     tail = data.draw(st.lists(turn, min_size=bound, max_size=bound))
     said, turns, silences, state = drive([*prefix, *tail], round_trip=False)
     assert state.closed and said[-1].kind == "close"
-    assert turns <= bound  # per question: 1 + its follow-ups + the requests allowed; silences and ticks aside
-    assert len(said) <= turns + silences + len(PLAN)  # a tick speaks only to cut, at most once per question
+    assert turns <= bound  # per question: 1 + its follow-ups + the requests allowed; silences aside
+    assert len(said) <= turns + silences
     assert {d.text for d in said} <= ALL_LINES
     assert drive([*prefix, *tail], round_trip=True)[0] == said
 

@@ -20,18 +20,19 @@ from livekit import rtc
 from livekit.agents import JobContext
 from sqlalchemy import select
 
-from agent.interviewer import ScriptedInterviewer, script_lines
-from agent.session import VoiceModels, build_session, load_voice_models
+from agent.interviewer import PolicyInterviewer
+from agent.live import Conversation
+from agent.session import VoiceModels, load_voice_models
 from agent.store import TurnRecord
 from agent.transports.local import FrameInput, LocalLoop
 from agent.transports.playout import Playout
 from agent.turn import InterviewTurnDetector
 from agent.worker import InterviewRun, InterviewWorker, RoomInterview, room_audio
 from media.models import resolve_models
-from media.recorder import RecordedFile
 from prompts.script import InterviewScript
 from server.livekit_tokens import SqlInterviewLoader, room_for, sql_interview_loader
 from server.store.models import AuditLog, InterviewSession, Invitation
+from tests.agent.memory_store import MemoryStore
 from tests.conftest import TINY_SCRIPT, LiveServer, Tenant
 from tests.e2e.conftest import _interview_token
 
@@ -43,24 +44,6 @@ def models() -> VoiceModels:
     return load_voice_models(resolve_models())
 
 
-class MemoryStore:
-    """A ``SessionStore`` in a list: the conversation test checks what the worker persists, not the database
-    (``test_database_loader_*`` cover the SQL store)."""
-
-    def __init__(self) -> None:
-        self.turns: list[TurnRecord] = []
-        self.ended: tuple[str, bool] | None = None
-
-    async def save_turn(self, turn: TurnRecord) -> None:
-        self.turns.append(turn)
-
-    async def save_recordings(self, files: list[RecordedFile]) -> None:
-        raise AssertionError("the worker stores no local recordings")
-
-    async def end(self, reason: str, completed: bool) -> None:
-        self.ended = (reason, completed)
-
-
 def _interview(store: MemoryStore, history: list[TurnRecord] | None = None) -> RoomInterview:
     return RoomInterview("inv_" + "0" * 24, "candidate-inv_" + "0" * 24, SCRIPT, history or [], store)
 
@@ -69,27 +52,25 @@ async def test_worker_session_is_the_embedded_factorys_on_the_rooms_audio(models
     room = rtc.Room()  # never connected
     audio_in, audio_out = room_audio(room)
     run = InterviewRun(models, _interview(MemoryStore()), audio_in, audio_out)
-    embedded = build_session(
-        models, ScriptedInterviewer(script_lines(SCRIPT)), FrameInput(), Playout(sample_rate=48_000)
-    )
+    embedded = Conversation(models, SCRIPT, MemoryStore(), FrameInput(), Playout(sample_rate=48_000)).voice
     try:
-        session = run.voice.session
+        session = run.conversation.voice.session
         # The process's shared models, our interviewer and turn detector: nothing rebuilt or swapped.
         assert session.vad is models.vad and session.stt is models.stt and session.tts is models.tts
-        assert isinstance(session.llm, ScriptedInterviewer)
+        assert isinstance(session.llm, PolicyInterviewer)
         assert isinstance(session.turn_detection, InterviewTurnDetector)
         assert session.options.endpointing == embedded.session.options.endpointing
         assert session.options.interruption == embedded.session.options.interruption
         # The room is the transport: its microphone stream in, its published track behind the synchronizer.
         assert session.input.audio is audio_in
-        assert session.output.audio is run.voice.synchronizer.audio_output
-        chain, sink = [], run.voice.synchronizer.audio_output.next_in_chain
+        assert session.output.audio is run.conversation.voice.synchronizer.audio_output
+        chain, sink = [], run.conversation.voice.synchronizer.audio_output.next_in_chain
         while sink is not None:
             chain.append(sink)
             sink = sink.next_in_chain
         assert chain[-1] is audio_out, chain
     finally:
-        await run.voice.aclose()
+        await run.conversation.voice.aclose()
         await embedded.aclose()
         await audio_in.aclose()
         await audio_out.aclose()
@@ -108,13 +89,17 @@ async def test_worker_persists_each_turn_and_the_end_through_the_session_store(m
             assert time.monotonic() < deadline, "the agent never greeted"
             assert not job.done(), job
             await asyncio.sleep(0.05)
-        await run.voice.session.aclose()  # the candidate left: RoomIO closes the session the same way
+        await run.conversation.voice.session.aclose()  # the candidate left: RoomIO closes the session the same way
         await asyncio.wait_for(job, 30)
     finally:
         job.cancel()
         await loop.stop()
     first = store.turns[0]
     assert first.speaker == "agent" and first.text.startswith("Hi, I'm GAIA.") and "unclear items" in first.text
+    assert first.question_id == "q1"
+    # The greeting was heard in full, so the plan stands on question 1 and a new job would resume there.
+    assert store.plan_states[-1]["current"] == 0 and store.plan_states[-1]["questions"][0]["status"] == "asked"
+    assert [(e.kind, e.detail["reason"]) for e in store.events] == [("policy.decision", "opening")]
     assert store.ended == ("candidate left", False)
 
 

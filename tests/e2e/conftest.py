@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
@@ -21,6 +23,23 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@asynccontextmanager
+async def page_with_microphone(speech: Path | None = None, loop: bool = True) -> AsyncIterator[Page]:
+    """A page in headless Chromium whose fake microphone plays ``speech`` (a WAV; looped unless ``loop`` is
+    false), or a tone when none is given; permission prompts are granted and audio may autoplay."""
+    flags = [*CHROMIUM_FLAGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    if speech is not None:
+        flags.append(f"--use-file-for-fake-audio-capture={speech}{'' if loop else '%noloop'}")
+        flags.append("--autoplay-policy=no-user-gesture-required")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=flags)
+        context = await browser.new_context(viewport={"width": 900, "height": 1000})
+        try:
+            yield await context.new_page()
+        finally:
+            await browser.close()
 
 
 def chromium_path() -> str:

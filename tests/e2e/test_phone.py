@@ -43,7 +43,7 @@ from server.phone import (
     twilio_signature,
 )
 from server.services import secret_key
-from server.store.models import InterviewSession, Invitation, Recording, TranscriptTurn
+from server.store.models import InterviewSession, Invitation, Recording, SessionEventRow, TranscriptTurn
 from tests.conftest import TINY_SCRIPT, LiveServer, Tenant
 from tests.e2e.conftest import _interview_token
 from tests.media.speech import _require, heard, say
@@ -365,7 +365,7 @@ async def test_a_phone_call_answers_two_questions_and_is_stored_like_a_browser_s
 
         carrier.speak(first)
         turns = await _agent_turns(live, invitation_id, 2)
-        assert turns[2].text == "How do you stay consistent?", [t.text for t in turns]
+        assert turns[2].text == "Thank you. How do you stay consistent?", [t.text for t in turns]
         carrier.speak(second)
         turns = await _agent_turns(live, invitation_id, 3)
         assert turns[-1].text == "Thank you, that is all."
@@ -385,7 +385,11 @@ async def test_a_phone_call_answers_two_questions_and_is_stored_like_a_browser_s
         invitation = await db.get(Invitation, invitation_id)
         assert invitation is not None and invitation.state == "completed"
         recordings = list(await db.scalars(select(Recording).where(Recording.session_id == session.id)))
+        events = list(await db.scalars(select(SessionEventRow).where(SessionEventRow.session_id == session.id)))
     assert sorted(r.track for r in recordings) == ["agent", "candidate", "mixed"]
+    # The same session events as a browser session: the policy's decisions and the voice signals of the recording.
+    assert [e.detail["reason"] for e in events if e.kind == "policy.decision"] == ["opening", "answer", "answer"]
+    assert sorted(e.detail["question_id"] for e in events if e.kind == "voice.answer_onset") == ["q1", "q2"]
     for recording in recordings:
         assert len(decode_mono(Path(recording.path))) / 48_000 > 3, recording.track
 

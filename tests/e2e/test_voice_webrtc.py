@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from agent.talk import VoiceClient
 from media.recorder import decode_mono
-from server.store.models import InterviewSession, Invitation, Recording, TranscriptTurn
+from server.store.models import InterviewSession, Invitation, Recording, SessionEventRow, TranscriptTurn
 from tests.conftest import TINY_SCRIPT, LiveServer, Tenant
 from tests.e2e.conftest import _interview_token
 from tests.media.speech import heard, join, read_wav, say, silence
@@ -74,7 +74,7 @@ async def test_agent_greets_hears_the_answer_asks_next_and_records_both_sides(
     samples, rate = read_wav(answer)
     client.mic.play(samples, rate)
     second = await client.wait_event("caption", count=2, speaker="agent")
-    assert second["text"] == "How do you stay consistent?"
+    assert second["text"] == "Thank you. How do you stay consistent?"
     await client.wait_quiet()
     assert (await client.wait_event("question", count=2))["number"] == 2
 
@@ -93,8 +93,15 @@ async def test_agent_greets_hears_the_answer_asks_next_and_records_both_sides(
         audio = decode_mono(Path(recording.path))
         assert len(audio) / 48_000 > 3, recording.track
         assert abs(recording.duration_ms / 1000 - len(audio) / 48_000) < 0.5
-    sessions = await _wait_rows(live, InterviewSession, id=client.session_id)
-    assert sessions[0].state == "incomplete" and sessions[0].end_reason == "candidate left"
+    ended = await _wait_ended(live, client.session_id)
+    assert ended.state == "incomplete" and ended.end_reason == "candidate left"
+    # The recording was analysed for voice signals at the end (stored before the end, which scores them).
+    events = await _wait_rows(live, SessionEventRow, session_id=client.session_id)
+    onsets = [e for e in events if e.kind == "voice.answer_onset"]
+    assert [e.detail["question_id"] for e in onsets] == ["q1"]
+    assert onsets[0].start_ms <= turns[1].start_ms and 0 <= onsets[0].detail["onset_ms"] < 10_000
+    assert not [e for e in events if e.kind in ("voice.second_speaker", "voice.dropout")]  # one clean voice
+    assert [e.detail["reason"] for e in events if e.kind == "policy.decision"] == ["opening", "answer"]
     async with live.services.sessions() as db:
         invitation = await db.get(Invitation, invitation_id)
         assert invitation is not None and invitation.state == "in_progress"
@@ -160,7 +167,7 @@ async def test_reconnect_resumes_at_the_same_question_and_loses_nothing(
     try:
         assert (await second.connect(live.url, token)).status_code == 200
         welcome = await second.wait_event("caption", speaker="agent")
-        assert welcome["text"] == "Welcome back. We were on question 2. How do you stay consistent?"
+        assert welcome["text"] == "Welcome back, we were on question 2 of 2: How do you stay consistent?"
         await second.wait_quiet()
         samples, rate = read_wav(say("I take short breaks and keep a log of tricky decisions.", tmp_path / "a2.wav"))
         second.mic.play(samples, rate)

@@ -1,13 +1,22 @@
-"""Integrity indicators: readable sentences per kind and task, review only past a threshold, never a rejection."""
+"""Integrity indicators: readable sentences per kind and task (or question), review only past a threshold, never a
+rejection."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.integrity import IntegrityRecord, Thresholds, indicators, item_timing
+from scoring.integrity import (
+    IntegrityRecord,
+    Thresholds,
+    VoiceSignalRecord,
+    VoiceThresholds,
+    indicators,
+    item_timing,
+    voice_indicators,
+)
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 ORDER = ["instructions", "discrepancies", "moderation", "entities", "images", "preferences"]
@@ -79,3 +88,94 @@ def test_indicators_only_ever_note_or_ask_for_review_and_count_every_flagged_eve
     )
     assert counted == flagged
     assert all(i.sentence.startswith(str(i.count)) for i in found)
+
+
+QUESTIONS = ["intro", "experience", "disagreement", "quality", "tools", "edge-cases"]
+
+
+def _voice(kind: str, start_ms: int, end_ms: int, **detail: object) -> VoiceSignalRecord:
+    return VoiceSignalRecord(f"voice.{kind}", start_ms, end_ms, detail)
+
+
+def test_voice_signals_read_as_sentences_on_the_session_clock_with_their_question() -> None:
+    signals = [
+        _voice("answer_onset", 4_000, 5_200, question_id="intro", onset_ms=1_200),
+        _voice("answer_onset", 60_000, 61_000, question_id="experience", onset_ms=1_000),
+        _voice("answer_onset", 180_000, 189_000, question_id="disagreement", onset_ms=9_000),
+        _voice("dropout", 70_000, 72_000, question_id="experience", duration_ms=2_000, past_track_end_ms=0),
+        _voice(
+            "read_aloud",
+            180_000,
+            215_000,
+            question_id="disagreement",
+            onset_ms=9_000,
+            rate_wpm=208,
+            baseline_rate_wpm=117,
+        ),
+        _voice("second_speaker", 192_000, 220_400, question_id="quality", median_hz=214.2, baseline_hz=104.7),
+    ]
+    found = voice_indicators(signals, started_at=T0, question_order=QUESTIONS)
+    assert [(i.kind, i.severity, i.sentence) for i in found] == [
+        ("voice.answer_onset", "info", "3 answers began a median 1.2 s after the question (slowest 9.0 s, on question 3)"),
+        ("voice.dropout", "info", "1 audio dropout of 2.0 s on question 2, from 1:10 to 1:12"),
+        ("voice.read_aloud", "review",
+         "Long pause (9.0 s) then fast, even delivery on question 3 — possibly read aloud (208 words a minute "
+         "against the candidate's usual 117)"),
+        ("voice.second_speaker", "review",
+         "A second voice may be present from 3:12 to 3:40 (question 4): a pitch near 214 Hz against the candidate's "
+         "usual 105 Hz"),
+    ]  # fmt: skip
+    assert [i.first_at for i in found] == [T0 + timedelta(seconds=s) for s in (4, 70, 180, 192)]
+    assert found[1].items == ("experience",) and found[0].items == ()
+    assert {i.task_id for i in found} == {None}
+
+
+def test_a_short_second_voice_or_a_short_dropout_is_a_note_and_employers_may_move_them() -> None:
+    signals = [
+        _voice("second_speaker", 10_000, 11_500, question_id="intro"),
+        _voice("dropout", 30_000, 31_200, question_id="experience"),
+        _voice("dropout", 33_000, 34_500, question_id="experience", past_track_end_ms=0),
+        _voice("dropout", 50_000, 51_000, question_id="quality", past_track_end_ms=1_000),
+    ]
+    found = voice_indicators(signals, started_at=T0, question_order=QUESTIONS)
+    assert [(i.severity, i.count) for i in found] == [("info", 1), ("info", 2), ("info", 1)]
+    assert found[1].sentence == "2 audio dropouts on question 2, 2.7 s in total (longest 1.5 s, first at 0:30)"
+    assert found[2].sentence.endswith("; the recording ends before the answer does")
+    strict = VoiceThresholds(second_voice_ms=1_000, dropout_ms=2_500)
+    assert [i.severity for i in voice_indicators(signals, strict, started_at=T0)] == ["review", "review", "info"]
+
+
+def test_voice_signals_name_unknown_questions_by_id_and_late_times_with_hours() -> None:
+    signals = [_voice("second_speaker", 3_725_000, 3_731_000, question_id="bonus"), _voice("dropout", 0, 1_000)]
+    first, second = voice_indicators(signals, started_at=T0, question_order=QUESTIONS)
+    assert first.sentence == "1 audio dropout of 1.0 s between questions, from 0:00 to 0:01"
+    assert second.sentence == "A second voice may be present from 1:02:05 to 1:02:11 (question bonus)"
+
+
+VOICE_KINDS = st.sampled_from(["second_speaker", "read_aloud", "answer_onset", "dropout", "unknown"])
+
+
+@settings(deadline=None)  # a shared, loaded machine must not turn a slow example into a failure
+@given(
+    st.lists(
+        st.tuples(VOICE_KINDS, st.integers(0, 3_600_000), st.integers(0, 60_000), st.sampled_from([None, *QUESTIONS])),
+        max_size=30,
+    )
+)
+def test_voice_indicators_only_ever_note_or_ask_for_review_and_onsets_are_only_notes(
+    events: list[tuple[str, int, int, str | None]],
+) -> None:
+    signals = [
+        _voice(kind, start, start + length, question_id=question, onset_ms=length, median_hz=length)
+        for kind, start, length, question in events
+    ]
+    found = voice_indicators(signals, started_at=T0, question_order=QUESTIONS)
+    assert {i.severity for i in found} <= {"info", "review"}
+    assert all(i.severity == "info" for i in found if i.kind == "voice.answer_onset")
+    assert sum(1 for i in found if i.kind == "voice.answer_onset") == min(
+        1, sum(k == "answer_onset" for k, *_ in events)
+    )
+    assert sum(i.count for i in found if i.kind != "voice.answer_onset") == sum(
+        k in {"second_speaker", "read_aloud", "dropout"} for k, *_ in events
+    )
+    assert [i.first_at for i in found] == sorted(i.first_at for i in found)

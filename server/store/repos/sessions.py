@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
-from agent.store import TurnRecord
+from agent.store import SessionEvent, TurnRecord, Word
 from media.recorder import RecordedFile
-from server.store.models import InterviewSession, Recording, TranscriptTurn
+from server.store.models import InterviewSession, Recording, SessionEventRow, TranscriptTurn
 from server.store.repos.base import TenantRepo
 
 
@@ -45,7 +46,53 @@ class SessionRepo(TenantRepo):
             end_ms=turn.end_ms,
             words=[asdict(w) for w in turn.words],
             interrupted=turn.interrupted,
+            question_id=turn.question_id,
         )
+
+    def add_event(self, session_id: str, event: SessionEvent) -> SessionEventRow:
+        """Record a session event."""
+        return self._add(
+            SessionEventRow(),
+            session_id=session_id,
+            kind=event.kind,
+            start_ms=event.start_ms,
+            end_ms=event.end_ms,
+            detail=dict(event.detail),
+        )
+
+    async def save_plan_state(self, session_id: str, state: dict[str, Any]) -> None:
+        """Store where the interview stands (``PlanState.to_json()``)."""
+        row = await self.get(session_id)
+        row.plan_state = state
+
+    async def latest_plan_state(self, invitation_id: str) -> dict[str, Any] | None:
+        """The plan state the invitation's most recent session stored, or None before any was stored."""
+        query = (
+            self._select(InterviewSession)
+            .where(InterviewSession.invitation_id == invitation_id)
+            .order_by(InterviewSession.started_at.desc(), InterviewSession.id.desc())
+        )
+        for row in await self.session.scalars(query):
+            if row.plan_state:
+                return row.plan_state
+        return None
+
+    async def events(self, invitation_id: str, prefix: str = "") -> list[tuple[str, SessionEvent]]:
+        """(session id, event) for every stored event of an invitation's sessions whose kind starts with ``prefix``."""
+        query = (
+            select(SessionEventRow)
+            .join(InterviewSession, InterviewSession.id == SessionEventRow.session_id)
+            .where(
+                InterviewSession.invitation_id == invitation_id,
+                SessionEventRow.employer_id == self.employer_id,
+                SessionEventRow.kind.startswith(prefix, autoescape=True),
+            )
+            .order_by(InterviewSession.started_at, SessionEventRow.created_at, SessionEventRow.id)
+        )
+        return [
+            (row.session_id, SessionEvent(row.kind, row.start_ms, row.end_ms, row.detail))
+            for row in await self.session.scalars(query)
+        ]
 
     def add_recording(self, session_id: str, file: RecordedFile) -> Recording:
         """Record where a finished recording file is."""
@@ -77,7 +124,15 @@ class SessionRepo(TenantRepo):
             .order_by(InterviewSession.started_at, TranscriptTurn.seq)
         )
         return [
-            TurnRecord(t.speaker, t.text, t.start_ms, t.end_ms, interrupted=t.interrupted)  # type: ignore[arg-type]
+            TurnRecord(
+                t.speaker,  # type: ignore[arg-type]
+                t.text,
+                t.start_ms,
+                t.end_ms,
+                tuple(Word(**w) for w in t.words),
+                interrupted=t.interrupted,
+                question_id=t.question_id,
+            )
             for t in await self.session.scalars(query)
         ]
 
