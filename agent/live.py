@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 NEXT_STEP = "Next come a few short labeling tasks; they will open on your screen in a moment."
 PHONE_NEXT_STEP = "Next come a few short labeling tasks: open your interview link in a browser to do them."
 
+# A candidate turn that yields no transcript (noise, a cough) stops holding back the silence reprompt after this long.
+OPEN_TURN_MAX_S = 30.0
+
 Write = Callable[[SessionStore], Awaitable[None]]
 SendEvent = Callable[..., None]
 
@@ -109,6 +112,7 @@ class Conversation:
         self._agent_state = "initializing"
         self._user_state = "listening"
         self._quiet_since: float | None = None
+        self._turn_open_since: float | None = None  # the candidate spoke; their turn is not committed yet
         session = self.voice.session
         session.on("conversation_item_added", self._on_item)
         session.on("agent_state_changed", self._on_agent_state)
@@ -139,6 +143,7 @@ class Conversation:
         start = self.ms(metrics.get("started_speaking_at", item.created_at))
         end = self.ms(metrics.get("stopped_speaking_at", item.created_at))
         if item.role == "user":
+            self._turn_open_since = None
             words, self.agent.pending_words = tuple(self.agent.pending_words), []
             if words:
                 start, end = words[0].start_ms, words[-1].end_ms
@@ -175,11 +180,15 @@ class Conversation:
 
     def _on_agent_state(self, ev: AgentStateChangedEvent) -> None:
         self._agent_state = ev.new_state
+        if ev.new_state == "speaking":
+            self._turn_open_since = None
         self.send_event("state", state=ev.new_state)
         self._update_quiet()
 
     def _on_user_state(self, ev: UserStateChangedEvent) -> None:
         self._user_state = ev.new_state
+        if ev.new_state == "speaking":
+            self._turn_open_since = time.monotonic()
         self._update_quiet()
 
     def _update_quiet(self) -> None:
@@ -209,6 +218,9 @@ class Conversation:
             await asyncio.sleep(0.25)
             if self._quiet_since is None or self.conductor.closed:
                 continue
+            opened = self._turn_open_since
+            if opened is not None and time.monotonic() - opened < OPEN_TURN_MAX_S:
+                continue  # an answer is still being transcribed or weighed: that is not silence
             decision = self.conductor.silence(time.monotonic() - self._quiet_since)
             if decision is not None:
                 self._quiet_since = None  # counted again once the agent has spoken and listens

@@ -18,7 +18,7 @@ from prompts.errors import ContentError
 from prompts.loader import load_content
 from prompts.script import InterviewScript
 from server.scorecards import Rescore, rescore
-from server.services import start_services
+from server.services import Services, start_services
 from server.settings import Settings
 from server.store.models import InvitationMode
 from server.store.repos.accounts import employer_by_slug
@@ -77,6 +77,7 @@ async def _serve(settings: Settings, seed: bool) -> None:
         raise SystemExit(f"could not start on {settings.host}:{settings.port} (is the port in use? set GAIA_PORT)")
     base = settings.base_url()
     print(f"GAIA is running at {base}  (health: {base}/healthz, API docs: {base}/docs)")
+    demo: asyncio.Task[None] | None = None
     if world is not None:
         first = next(iter(world.invitations.values()), None)
         print(f"  Employer:  {base}/employer        sign in as {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}")
@@ -85,11 +86,79 @@ async def _serve(settings: Settings, seed: bool) -> None:
         print("  Candidate links (one per invitation mode):")
         for mode, invitation in world.invitations.items():
             print(f"    {mode.value:<22} {invitation.candidate_name:<14} {base}/c/{invitation.token}")
+        if world.interviewees:
+            print("  Demo candidates (interviewed by the real pipeline in the background unless GAIA_DEMO=0):")
+            for invitation in world.interviewees:
+                print(f"    {invitation.candidate_name:<22} {base}/review/{invitation.id}")
+        if settings.demo:
+            demo = await _start_demo(settings, services, world.employer_id)
     print("Press Ctrl+C to stop.", flush=True)
     try:
         await task
     finally:
+        if demo is not None:
+            demo.cancel()
+            await asyncio.wait([demo])
         await services.close()
+
+
+async def _start_demo(settings: Settings, services: Services, employer_id: str) -> asyncio.Task[None] | None:
+    """Run the demo interviews in the background while any is unfinished; progress goes to the terminal and the
+    dashboard. Returns the task, or None when there is nothing to do."""
+    import functools
+
+    from server.demo import DemoProgress, load_demo_candidates, run_demo, wait_interview_stored
+
+    async with services.sessions() as session:
+        candidates = await load_demo_candidates(session, employer_id, services.clock())
+    if not candidates or all(c.finished for c in candidates):
+        return None
+    if services.models.missing():
+        print(f"demo: not run: {'; '.join(services.models.missing())}", flush=True)
+        return None
+    # The candidates call in over loopback, whatever address people use.
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    local = f"http://{host}:{settings.port}"
+
+    def progress(update: DemoProgress) -> None:
+        services.demo = update
+        print(update.message, flush=True)
+
+    async def run() -> None:
+        try:
+            await run_demo(
+                local,
+                candidates,
+                settings.data_dir,
+                progress,
+                voice=services.models.tts_voice,
+                interview_stored=functools.partial(wait_interview_stored, services.voice.running),
+            )
+        except Exception as exc:  # the server keeps serving; the next start tries again
+            services.demo = None
+            print(f"demo: stopped ({type(exc).__name__}: {exc}); the next start tries again", flush=True)
+            return
+        await _print_demo_results(services, employer_id, [c.invitation_id for c in candidates])
+
+    return asyncio.create_task(run())
+
+
+async def _print_demo_results(services: Services, employer_id: str, invitation_ids: list[str]) -> None:
+    from server.store.repos.invitations import InvitationRepo
+    from server.store.repos.results import ResultsRepo
+
+    async with services.sessions() as session:
+        cards = await ResultsRepo(session, employer_id).latest_scorecards(invitation_ids)
+        for invitation_id in invitation_ids:
+            invitation = await InvitationRepo(session, employer_id).get(invitation_id)
+            card = cards[invitation_id].content if invitation_id in cards else {}
+            overall = card.get("overall")
+            score = f"overall {overall:.0f}" if isinstance(overall, int | float) else "not scored"
+            print(
+                f"demo: {invitation.candidate_name:<16} {invitation.state:<12} {score}, "
+                f"{card.get('recommendation', '-')}",
+                flush=True,
+            )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -9,8 +9,10 @@ transcript reuses it, so ``gaia rescore`` never calls the model. Any failure fal
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -234,8 +236,28 @@ def _reusable(latest: ScorecardRow | None, settings: Settings | None) -> LlmRepl
 async def store_scorecard(
     db: AsyncSession, employer_id: str, invitation_id: str, actor: str, settings: Settings | None = None
 ) -> ScorecardRow:
-    """Compute and keep a new version when the content changed (the caller commits); with ``settings`` the
-    configured LLM scores the interview unless a stored reply already answered the same transcript."""
+    """Compute and keep a new version when the content changed, and commit it; with ``settings`` the configured LLM
+    scores the interview unless a stored reply already answered the same transcript.
+
+    One at a time per invitation in this process: the interview's end and the assessment's submit can both score
+    within the same second, and both would otherwise take the next version number.
+    """
+    lock = _SCORING.get(invitation_id)
+    if lock is None:
+        lock = _SCORING[invitation_id] = asyncio.Lock()
+    async with lock:
+        row = await _store_scorecard(db, employer_id, invitation_id, actor, settings)
+        await db.commit()
+    return row
+
+
+# A lock lives while a caller holds a reference to it, so the table does not grow with every invitation ever scored.
+_SCORING: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+async def _store_scorecard(
+    db: AsyncSession, employer_id: str, invitation_id: str, actor: str, settings: Settings | None
+) -> ScorecardRow:
     versions = await ResultsRepo(db, employer_id).scorecards(invitation_id)
     latest = versions[-1] if versions else None
     computed = await compute_scorecard(db, employer_id, invitation_id, settings, _reusable(latest, settings))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -19,11 +20,14 @@ from server.store.models import utcnow
 from server.voice import VoiceService
 from server.webhooks import DeliveryPolicy, DeliveryWorker
 
+if TYPE_CHECKING:
+    from server.demo import DemoProgress
+
 
 @dataclass
 class Services:
-    """Settings, database, bus, model paths, the webhook worker, the sentence embedder (loaded on first use) and the
-    clock of one process."""
+    """Settings, database, bus, model paths, the webhook worker, the sentence embedder (loaded on first use), the
+    clock of one process, and the seeded demo's progress while ``gaia serve`` runs it."""
 
     settings: Settings
     engine: AsyncEngine
@@ -34,6 +38,7 @@ class Services:
     webhooks: DeliveryWorker
     clock: Callable[[], datetime] = field(default=utcnow)
     embedder: LazyEmbedder = field(default_factory=LazyEmbedder)
+    demo: DemoProgress | None = None
 
     async def close(self) -> None:
         """Hang up live interviews, stop sending webhooks and release connections."""

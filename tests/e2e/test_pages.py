@@ -46,14 +46,14 @@ async def test_admin_signs_in_and_invites_a_candidate(live: LiveServer, page: Pa
 
     await _sign_in(page, live, *DEMO_ADMIN)
     rows = page.locator("tbody tr")
-    await expect(rows).to_have_count(3)
+    await expect(rows).to_have_count(6)  # one per mode and the three demo interviewees
     await page.get_by_role("button", name="Create invitation").click()
     await expect(page.locator("#invite-error")).to_contain_text("candidate_name")
     await page.get_by_label("Candidate name").fill("Morgan Browser")
     await page.get_by_label("Mode").select_option("assessment")
     await page.get_by_label("Extra time (accommodation)").select_option("1.5")
     await page.get_by_role("button", name="Create invitation").click()
-    await expect(rows).to_have_count(4)
+    await expect(rows).to_have_count(7)
     await expect(rows.first).to_contain_text("Morgan Browser")
     await _shot(page, "employer")
 
@@ -65,9 +65,9 @@ async def test_admin_signs_in_and_invites_a_candidate(live: LiveServer, page: Pa
         files=[{"name": "c.csv", "mimeType": "text/csv", "buffer": csv}]
     )
     await page.get_by_role("button", name="Invite from file").click()
-    await expect(rows).to_have_count(6)
+    await expect(rows).to_have_count(9)
     await page.get_by_label("Search").fill("csv")
-    await expect(page.locator("#shown")).to_have_text("2 of 6 shown")
+    await expect(page.locator("#shown")).to_have_text("2 of 9 shown")
     await expect(page.locator("tbody tr:visible")).to_have_count(2)
     await page.get_by_label("Search").fill("")
     await page.get_by_role("button", name="Candidate").click()  # sort by name, A to Z

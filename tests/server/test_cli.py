@@ -21,7 +21,10 @@ GAIA = [sys.executable, "-m", "server.cli"]
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GAIA_")}
-    env.update({"GAIA_DATA_DIR": str(tmp_path / "data"), "GAIA_SECRET_KEY": "cli-test-secret"}, **extra)
+    # GAIA_DEMO=0: the demo interviews would load the voice models and take minutes; tests/e2e/test_demo.py runs them.
+    env.update(
+        {"GAIA_DATA_DIR": str(tmp_path / "data"), "GAIA_SECRET_KEY": "cli-test-secret", "GAIA_DEMO": "0"}, **extra
+    )
     return env
 
 
