@@ -150,6 +150,7 @@ class Conversation:
             turn = TurnRecord(
                 "candidate", text, start, max(start, end), words, question_id=self.conductor.question_id()
             )
+            self.turns.append(turn)
             self._writes.put_nowait(lambda store: store.save_turn(turn))
             self.send_event("caption", speaker="candidate", text=text, final=True)
             return

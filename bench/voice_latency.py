@@ -1,19 +1,32 @@
-"""Voice pipeline latency on this machine, measured through real WebRTC on loopback.
+"""Voice pipeline latency on this machine, measured through real WebRTC and a real phone stream on loopback.
 
 Prints (and writes to bench/results/voice_latency.json):
-- end of candidate speech → first agent audio frame at the client: p50/p95 over finished answers, with the
-  session's per-stage metrics (endpointing wait, STT, interviewer first token, TTS first audio);
+- end of candidate speech → first agent audio at the caller, p50/p95, on three paths measured in the same run,
+  in interleaved rounds (each round runs one interview per path, in rotating order) so the ratios compare like
+  with like on a shared machine:
+  - WebRTC with the deterministic interviewer: the baseline;
+  - WebRTC with the LLM interviewer against an OpenAI-compatible model on loopback that answers every answer at
+    once with ``next_question(transition="Thank you.")``, so the lines match the baseline's and the difference is
+    our own overhead (request building, the HTTP round trip, parsing, plan and guardrail checks); with the
+    ratio LLM/baseline and the model's tool calls and fallbacks as stored in ``session_events``;
+  - phone: a caller in Twilio's Media Streams format (the carrier is the only fake) sending the same espeak-ng
+    answers as base64 μ-law 8 kHz in real time (20 ms ``media`` messages), timed to the first agent ``media``
+    message carrying speech; with the ratio phone/WebRTC;
+  and each path's per-stage metrics (endpointing wait, STT, interviewer first token, TTS first audio);
 - cut-offs on answers with 0.5 / 1.0 / 1.5 s thinking pauses (agent audio while the candidate still talks);
 - STT real-time factor and word error rate (jiwer) on fixed espeak-ng utterances;
 - Piper time to first audio;
-- the same end-to-end latency with 1, 2 and 4 concurrent sessions.
-Run ``python bench/voice_latency.py [--quick]``; needs espeak-ng and sox (``make services`` installs them).
+- the WebRTC baseline's latency with 1, 2 and 4 concurrent sessions.
+Run ``python bench/voice_latency.py [--quick]`` (``--quick``: one round of three answers, no 4-session run);
+needs espeak-ng and sox (``make services`` installs them). The stand-ins for the model and the carrier are in
+``bench/stand_ins.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -21,6 +34,8 @@ import statistics
 import subprocess
 import tempfile
 import time
+import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +44,21 @@ import jiwer
 import numpy as np
 import uvicorn
 from pydantic import SecretStr
+from sqlalchemy import func, select
+from stand_ins import InstantInterviewerModel, PhoneLine, free_port, instant_interviewer_model
+from websockets.asyncio.client import connect
 
 from agent.talk import VoiceClient
+from agent.transports.phone import PHONE_RATE
+from media.audio import Resampler
 from media.models import resolve_models
 from media.stt import STTOptions, WhisperSTT
 from media.tts import PiperTTS, TTSOptions
 from server.app import create_app
-from server.services import start_services
+from server.phone import access_code
+from server.services import Services, secret_key, start_services
 from server.settings import Settings
-from server.store.models import Role
+from server.store.models import InterviewSession, Role, SessionEventRow, TranscriptTurn
 from server.store.repos.accounts import create_employer, create_user, issue_api_key
 
 RESULTS = Path(__file__).parent / "results" / "voice_latency.json"
@@ -158,23 +179,60 @@ async def bench_tts() -> dict[str, Any]:
     return summary(firsts)
 
 
-async def _serve(tmp: Path) -> tuple[uvicorn.Server, asyncio.Task[None], Any, str]:
-    settings = Settings(data_dir=tmp / "data", port=18766, secret_key=SecretStr("bench"))
+@dataclasses.dataclass
+class Stack:
+    """The service under test: one set of services (models, database, live interviews) behind two apps on
+    loopback, one with the deterministic interviewer and one with the LLM interviewer configured."""
+
+    services: Services
+    key: str
+    base: str
+    llm_base: str
+    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]]
+    interviews: dict[str, Any]  # invitation id → its live interview, for the per-stage metrics
+
+    async def close(self) -> None:
+        """Stop both apps, then the services."""
+        for server, _ in self.servers:
+            server.should_exit = True
+        for _, task in self.servers:
+            await task
+        await self.services.close()
+
+
+async def _serve(tmp: Path, model_url: str) -> Stack:
+    common = {"data_dir": tmp / "data", "secret_key": SecretStr("bench")}
+    settings = Settings(**common, port=free_port(), llm_model=None, openai_base_url=None)
+    llm_settings = Settings(
+        **common, port=free_port(), llm_model="bench-instant", openai_base_url=model_url, interviewer_llm=True
+    )
     services = await start_services(settings)
     async with services.sessions() as db:
         employer = await create_employer(db, "Bench", "bench")
         await create_user(db, employer.id, "bench@bench.test", "Bench", Role.ADMIN, "bench-password")
         key = await issue_api_key(db, employer.id, "bench")
         await db.commit()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, services), port=settings.port, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes only a flag)
-        await asyncio.sleep(0.02)
+    servers = []
+    for app_settings in (settings, llm_settings):
+        app = create_app(app_settings, dataclasses.replace(services, settings=app_settings))
+        server = uvicorn.Server(uvicorn.Config(app, port=app_settings.port, log_level="error"))
+        servers.append((server, asyncio.create_task(server.serve())))
+        while not server.started:  # noqa: ASYNC110 (uvicorn exposes only a flag)
+            await asyncio.sleep(0.02)
     await services.voice.models()  # load once, outside the timings
-    return server, task, services, key.secret
+    interviews: dict[str, Any] = {}
+    original_run = services.voice.run
+
+    def run_and_keep(invitation_id: str, interview: Any, store: Any, client_id: str | None = None) -> None:
+        interviews[invitation_id] = interview
+        original_run(invitation_id, interview, store, client_id)
+
+    services.voice.run = run_and_keep
+    return Stack(services, key.secret, settings.base_url(), llm_settings.base_url(), servers, interviews)
 
 
-async def _token(base: str, key: str) -> str:
+async def _invite(base: str, key: str) -> tuple[str, str]:
+    """A new interview invitation for the bench script: its id and candidate token."""
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}) as http:
         script = (await http.post("/api/scripts", json={"content": SCRIPT})).json()
         invitation = (
@@ -182,13 +240,17 @@ async def _token(base: str, key: str) -> str:
                 "/api/invitations", json={"mode": "interview", "candidate_name": "Bench", "script_id": script["id"]}
             )
         ).json()
-    return str(invitation["candidate_url"]).rsplit("/", 1)[1]
+    return str(invitation["id"]), str(invitation["candidate_url"]).rsplit("/", 1)[1]
 
 
-async def one_session(base: str, key: str, clips: list[tuple[np.ndarray[Any, Any], int]]) -> tuple[list[float], int]:
+Session = tuple[str, list[float], int]  # invitation id, latencies (s), cut-offs
+
+
+async def one_session(base: str, key: str, clips: list[tuple[np.ndarray[Any, Any], int]]) -> Session:
     """Answer each clip after the agent finishes; latencies from end of speech to first agent audio, and cut-offs."""
+    invitation_id, token = await _invite(base, key)
     client = VoiceClient()
-    await client.connect(base, await _token(base, key))
+    await client.connect(base, token)
     latencies, cutoffs = [], 0
     try:
         for index, (samples, rate) in enumerate(clips):
@@ -213,7 +275,107 @@ async def one_session(base: str, key: str, clips: list[tuple[np.ndarray[Any, Any
                 latencies.append(first - end_of_speech)
     finally:
         await client.close()
-    return latencies, cutoffs
+    return invitation_id, latencies, cutoffs
+
+
+async def _stream_parameters(stack: Stack, invitation_id: str) -> tuple[str, dict[str, str]]:
+    """Dial in as the carrier does: post the invitation's access code to the TwiML webhook, read the stream."""
+    async with stack.services.sessions() as db:
+        code = await access_code(db, secret_key(stack.services.settings), invitation_id)
+    async with httpx.AsyncClient(base_url=stack.base) as http:
+        twiml = ET.fromstring((await http.post("/phone/code", data={"CallSid": "CAbench", "Digits": str(code)})).text)
+    stream = twiml.find("Connect/Stream")
+    assert stream is not None, f"the code step did not connect a stream: {ET.tostring(twiml).decode()}"
+    parameters = {str(p.get("name")): str(p.get("value")) for p in stream.findall("Parameter")}
+    return str(stream.get("url")), parameters
+
+
+async def agent_lines_played(stack: Stack, invitation_id: str, count: int, timeout: float = 90) -> None:
+    """Until ``count`` agent lines of the invitation are stored, which happens once each was played in full (the
+    phone has no captions to wait on, as the WebRTC client does)."""
+    deadline = time.monotonic() + timeout
+    query = (
+        select(func.count())
+        .select_from(TranscriptTurn)
+        .join(InterviewSession, InterviewSession.id == TranscriptTurn.session_id)
+        .where(InterviewSession.invitation_id == invitation_id, TranscriptTurn.speaker == "agent")
+    )
+    while True:
+        async with stack.services.sessions() as db:
+            if (await db.scalar(query) or 0) >= count:
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {count} agent lines played on the phone within {timeout} s")
+        await asyncio.sleep(0.05)
+
+
+async def agent_lines(stack: Stack, invitation_id: str) -> list[str]:
+    """What the agent said in an invitation's interview, in order (to check that paths compare the same lines)."""
+    async with stack.services.sessions() as db:
+        turns = await db.scalars(
+            select(TranscriptTurn.text)
+            .join(InterviewSession, InterviewSession.id == TranscriptTurn.session_id)
+            .where(InterviewSession.invitation_id == invitation_id, TranscriptTurn.speaker == "agent")
+            .order_by(TranscriptTurn.seq)
+        )
+        return list(turns)
+
+
+async def phone_session(stack: Stack, clips: list[np.ndarray[Any, Any]]) -> Session:
+    """One call answering each 8 kHz clip after the agent finishes; end of speech → first agent speech message."""
+    invitation_id, _ = await _invite(stack.base, stack.key)
+    url, parameters = await _stream_parameters(stack, invitation_id)
+    latencies, cutoffs = [], 0
+    async with connect(url) as ws:
+        line = PhoneLine(ws)
+        await line.start(parameters)
+        try:
+            for index, pcm in enumerate(clips):
+                await agent_lines_played(stack, invitation_id, index + 1)
+                await line.wait_quiet(0.5)
+                started = time.monotonic()
+                line.speak(pcm)
+                while line.speaking:  # noqa: ASYNC110 (the line exposes only a flag)
+                    await asyncio.sleep(0.02)
+                end_of_speech = line.last_voiced_sent or time.monotonic()
+                if line.voiced_between(started, end_of_speech):
+                    cutoffs += 1
+                    continue
+                deadline = time.monotonic() + 15
+                while (line.last_voiced() or 0) < end_of_speech and time.monotonic() < deadline:  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+                first = next((at for at, voiced in line.heard if voiced and at >= end_of_speech), None)
+                if first is not None:
+                    latencies.append(first - end_of_speech)
+            await agent_lines_played(stack, invitation_id, len(clips) + 1)  # hang up after the last reply
+        finally:
+            await line.hang_up()
+    return invitation_id, latencies, cutoffs
+
+
+async def model_calls(services: Services, invitation_ids: list[str], answers: int) -> dict[str, Any]:
+    """The LLM interviewer's stored ``llm.tool_call`` / ``llm.fallback`` events over the given interviews."""
+    async with services.sessions() as db:
+        rows = list(
+            await db.scalars(
+                select(SessionEventRow)
+                .join(InterviewSession, InterviewSession.id == SessionEventRow.session_id)
+                .where(
+                    InterviewSession.invitation_id.in_(invitation_ids),
+                    SessionEventRow.kind.in_(["llm.tool_call", "llm.fallback"]),
+                )
+            )
+        )
+    calls = [row.detail for row in rows if row.kind == "llm.tool_call"]
+    fallbacks = [row.detail for row in rows if row.kind == "llm.fallback"]
+    return {
+        "answers": answers,
+        "tool_calls_accepted": sum(1 for d in calls if d.get("accepted")),
+        "tool_calls_refused": sum(1 for d in calls if not d.get("accepted")),
+        "tools": dict(Counter(str(d.get("tool")) for d in calls)),
+        "fallbacks": len(fallbacks),
+        "fallback_reasons": dict(Counter(str(d.get("reason")) for d in fallbacks)),
+    }
 
 
 def stage_summary(interviews: list[Any]) -> dict[str, Any]:
@@ -234,6 +396,65 @@ def stage_summary(interviews: list[Any]) -> dict[str, Any]:
     return {key: summary(values) for key, values in stages.items()}
 
 
+PATHS = ("webrtc", "llm", "phone")  # the baseline first: the ratios are against it
+
+
+def ratio(path: dict[str, Any], baseline: dict[str, Any], key: str) -> float | None:
+    """A path's figure over the baseline's, both from this run."""
+    return round(path[key] / baseline[key], 2) if path.get(key) and baseline.get(key) else None
+
+
+async def run_path(stack: Stack, path: str, clips: list[tuple[np.ndarray[Any, Any], int]]) -> Session:
+    """One interview on a path, returned once the server has stored its end (scorecard included), so no
+    session's wrap-up overlaps the next one's timings."""
+    if path == "phone":
+        session = await phone_session(stack, [Resampler(PHONE_RATE).push(samples, rate) for samples, rate in clips])
+    else:
+        session = await one_session(stack.llm_base if path == "llm" else stack.base, stack.key, clips)
+    await stack.services.voice.stop(session[0])
+    return session
+
+
+async def compare_paths(
+    stack: Stack, model: InstantInterviewerModel, clips: list[tuple[np.ndarray[Any, Any], int]], rounds: int
+) -> dict[str, Any]:
+    """After one unmeasured answer per path (first-use work: imports, the embedder loaded at the first session's
+    end, the first model request), each round runs one interview per path in rotating order."""
+    for path in PATHS:
+        await run_path(stack, path, clips[:1])
+    warm_up_requests = model.tool_requests
+    sessions: dict[str, list[Session]] = {path: [] for path in PATHS}
+    for index in range(rounds):
+        for path in PATHS[index % 3 :] + PATHS[: index % 3]:
+            sessions[path].append(await run_path(stack, path, clips))
+    figures: dict[str, Any] = {}
+    for path, runs in sessions.items():
+        figures[path] = summary([lat for _, lats, _ in runs for lat in lats]) | {
+            "cut_offs": sum(cuts for _, _, cuts in runs),
+            "per_round_p50_ms": [summary(lats).get("p50_ms") for _, lats, _ in runs],
+            "stages": stage_summary([stack.interviews[i] for i, _, _ in runs if i in stack.interviews]),
+        }
+    baseline_lines = await agent_lines(stack, sessions["webrtc"][0][0])
+    for path in PATHS[1:]:
+        per_round = [
+            round(p / b, 2) if p and b else None
+            for p, b in zip(figures[path]["per_round_p50_ms"], figures["webrtc"]["per_round_p50_ms"], strict=True)
+        ]
+        figures[path] |= {f"ratio_{key}": ratio(figures[path], figures["webrtc"], key) for key in ("p50_ms", "p95_ms")}
+        figures[path] |= {
+            "per_round_ratio_p50": per_round,
+            "median_per_round_ratio_p50": statistics.median(valid) if (valid := [r for r in per_round if r]) else None,
+            "agent_lines_match_baseline": all(
+                [await agent_lines(stack, i) == baseline_lines for i, _, _ in sessions[path]]
+            ),
+        }
+    llm_ids = [i for i, _, _ in sessions["llm"]]
+    figures["llm"]["model"] = await model_calls(stack.services, llm_ids, rounds * len(clips)) | {
+        "requests": model.tool_requests - warm_up_requests
+    }
+    return figures
+
+
 async def main(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -251,76 +472,101 @@ async def main(quick: bool) -> dict[str, Any]:
                 "cpus": os.cpu_count(),
                 "processor": platform.processor() or platform.machine(),
                 "python": platform.python_version(),
+                "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             },
             "stt": bench_stt(tmp),
             "tts_first_audio": await bench_tts(),
         }
-        server, task, services, key = await _serve(tmp)
-        base = "http://127.0.0.1:18766"
-        interviews: list[Any] = []
-        original_run = services.voice.run
-
-        def run_and_keep(invitation_id: str, interview: Any, store: Any, client_id: str | None = None) -> None:
-            interviews.append(interview)
-            original_run(invitation_id, interview, store, client_id)
-
-        services.voice.run = run_and_keep
-        try:
-            latencies, cutoffs = await one_session(base, key, finished if not quick else finished[:3])
-            pause_latencies, pause_cutoffs = await one_session(base, key, paused)
-            results["end_to_end"] = summary(latencies)
-            results["paused_answers"] = {
-                "answers": len(paused),
-                "pauses_s": [p for _, p, _ in PAUSED],
-                "cut_offs": pause_cutoffs,
-                "latency": summary(pause_latencies),
-            }
-            results["finished_answer_cut_offs"] = cutoffs
-            results["stages"] = stage_summary(interviews)
-            concurrency: dict[str, Any] = {}
-            for level in [1, 2] if quick else [1, 2, 4]:
-                runs = await asyncio.gather(*(one_session(base, key, finished[:3]) for _ in range(level)))
-                concurrency[str(level)] = summary([lat for lats, _ in runs for lat in lats]) | {
-                    "cut_offs": sum(c for _, c in runs)
+        async with instant_interviewer_model() as model:
+            stack = await _serve(tmp, model.url)
+            try:
+                rounds = 1 if quick else 3
+                paths = await compare_paths(stack, model, finished[:3] if quick else finished, rounds)
+                baseline = paths.pop("webrtc")
+                results["rounds"] = rounds
+                results["end_to_end"] = {k: v for k, v in baseline.items() if k not in ("stages", "cut_offs")}
+                results["finished_answer_cut_offs"] = baseline["cut_offs"]
+                results["stages"] = baseline["stages"]
+                results["llm_path"] = paths["llm"]
+                results["phone_path"] = paths["phone"]
+                _, pause_latencies, pause_cutoffs = await run_path(stack, "webrtc", paused)
+                results["paused_answers"] = {
+                    "answers": len(paused),
+                    "pauses_s": [p for _, p, _ in PAUSED],
+                    "cut_offs": pause_cutoffs,
+                    "latency": summary(pause_latencies),
                 }
-            results["concurrent_sessions"] = concurrency
-        finally:
-            server.should_exit = True
-            await task
-            await services.close()
+                concurrency: dict[str, Any] = {}
+                for level in [1, 2] if quick else [1, 2, 4]:
+                    runs = await asyncio.gather(*(run_path(stack, "webrtc", finished[:3]) for _ in range(level)))
+                    concurrency[str(level)] = summary([lat for _, lats, _ in runs for lat in lats]) | {
+                        "cut_offs": sum(c for _, _, c in runs)
+                    }
+                results["concurrent_sessions"] = concurrency
+                results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+            finally:
+                await stack.close()
     return results
+
+
+def _ms(figures: dict[str, Any]) -> str:
+    return f"p50 {figures.get('p50_ms')} ms, p95 {figures.get('p95_ms')} ms"
 
 
 def report(results: dict[str, Any]) -> None:
     """Print the figures as a readable table."""
-    e2e, stages = results["end_to_end"], results["stages"]
+    e2e, llm, phone = results["end_to_end"], results["llm_path"], results["phone_path"]
     print(f"machine: {results['machine']}")
     print(
         f"STT (faster-whisper {Path(str(resolve_models().stt_model_dir)).name}, int8): RTF median {results['stt']['rtf_median']} "
         f"(max {results['stt']['rtf_max']}), WER {results['stt']['wer']:.1%} on {results['stt']['utterances']} espeak-ng utterances"
     )
+    print(f"TTS first audio (Piper): {_ms(results['tts_first_audio'])}")
+    print(f"end of speech -> first agent audio, {results['rounds']} interleaved round(s), p50/p95 over all answers:")
     print(
-        f"TTS first audio (Piper): p50 {results['tts_first_audio']['p50_ms']} ms, p95 {results['tts_first_audio']['p95_ms']} ms"
+        f"  WebRTC loopback, deterministic (baseline): {_ms(e2e)} over {e2e['n']} answers; "
+        f"per-round p50 {e2e['per_round_p50_ms']} ms; cut-offs {results['finished_answer_cut_offs']}"
     )
     print(
-        f"end of speech -> first agent audio (WebRTC loopback): p50 {e2e.get('p50_ms')} ms, p95 {e2e.get('p95_ms')} ms over {e2e['n']} answers"
+        f"  WebRTC loopback, LLM interviewer (zero-delay model): {_ms(llm)} over {llm['n']} answers; "
+        f"per-round p50 {llm['per_round_p50_ms']} ms; cut-offs {llm['cut_offs']}"
     )
-    for name, s in stages.items():
-        print(f"  stage {name:<28} p50 {s.get('p50_ms')} ms  p95 {s.get('p95_ms')} ms  (n={s['n']})")
+    print(
+        f"    ratio LLM/deterministic: p50 {llm['ratio_p50_ms']}, p95 {llm['ratio_p95_ms']}; per round (p50) "
+        f"{llm['per_round_ratio_p50']}, median {llm['median_per_round_ratio_p50']}; "
+        f"same agent lines as the baseline: {llm['agent_lines_match_baseline']}"
+    )
+    model = llm["model"]
+    print(
+        f"    model: {model['requests']} tool requests for {model['answers']} answers; tool calls accepted "
+        f"{model['tool_calls_accepted']}, refused {model['tool_calls_refused']} {model['tools']}; "
+        f"fallbacks {model['fallbacks']} {model['fallback_reasons']}"
+    )
+    print(
+        f"  phone (Media Streams, mu-law 8 kHz): {_ms(phone)} over {phone['n']} answers; "
+        f"per-round p50 {phone['per_round_p50_ms']} ms; cut-offs {phone['cut_offs']}"
+    )
+    print(
+        f"    ratio phone/WebRTC: p50 {phone['ratio_p50_ms']}, p95 {phone['ratio_p95_ms']}; per round (p50) "
+        f"{phone['per_round_ratio_p50']}, median {phone['median_per_round_ratio_p50']}; "
+        f"same agent lines as the baseline: {phone['agent_lines_match_baseline']}"
+    )
+    print(f"  {'stage (p50 / p95 ms)':<30}{'WebRTC':>14}{'LLM':>14}{'phone':>14}")
+    for name, s in results["stages"].items():
+        cells = [f"{f.get('p50_ms')} / {f.get('p95_ms')}" for f in (s, llm["stages"][name], phone["stages"][name])]
+        print(f"  {name:<30}" + "".join(f"{cell:>14}" for cell in cells))
     paused = results["paused_answers"]
     print(
         f"thinking pauses {paused['pauses_s']} s: {paused['cut_offs']} cut-off(s) in {paused['answers']} answers; "
         f"latency after them p50 {paused['latency'].get('p50_ms')} ms"
     )
     for level, s in results["concurrent_sessions"].items():
-        print(
-            f"{level} concurrent session(s): p50 {s.get('p50_ms')} ms, p95 {s.get('p95_ms')} ms, cut-offs {s['cut_offs']} (n={s['n']})"
-        )
+        print(f"{level} concurrent session(s): {_ms(s)}, cut-offs {s['cut_offs']} (n={s['n']})")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer answers and no 4-session run")
+    parser.add_argument("--quick", action="store_true", help="one round of three answers and no 4-session run")
     args = parser.parse_args()
     figures = asyncio.run(main(args.quick))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
