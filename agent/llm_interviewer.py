@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from typing import Any, get_args
 
@@ -35,6 +36,7 @@ PROMPT_VERSION = "interviewer_v1"
 CONVERSATION_TURNS = 8  # the latest lines of the current question shown to the model
 
 
+@cache
 def prompt_template() -> tuple[str, str]:
     """The versioned system prompt and user-message template shipped in ``prompts/templates``."""
     text = (files("prompts") / "templates" / f"{PROMPT_VERSION}.md").read_text(encoding="utf-8")
