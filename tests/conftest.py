@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -25,6 +26,9 @@ from server.services import Services, start_services
 from server.settings import Settings
 from server.store.models import Role
 from server.store.repos.accounts import create_employer, create_user, issue_api_key
+
+if TYPE_CHECKING:
+    from tests.fake_llm import FakeLLM
 
 # No timing thresholds in tests (speed is measured in bench/): Hypothesis' per-example deadline is one, and it fails
 # examples that merely ran while the machine was busy.
@@ -85,6 +89,15 @@ def settings(tmp_path: Path) -> Settings:
         secret_key=SecretStr("test-secret-key-not-for-production"),
         max_upload_bytes=256 * 1024,
     )
+
+
+@pytest.fixture
+async def fake_llm() -> AsyncIterator[FakeLLM]:
+    """An OpenAI-compatible endpoint on loopback standing in for a hosted model (which cannot run here)."""
+    from tests.fake_llm import running_fake_llm  # it imports this module's free_port
+
+    async with running_fake_llm() as fake:
+        yield fake
 
 
 @pytest.fixture

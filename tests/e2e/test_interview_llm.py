@@ -1,5 +1,5 @@
 """The LLM interviewer over real WebRTC: espeak-ng answers, the real pipeline and server, and an OpenAI-compatible
-fake server on loopback standing in for the hosted model (which cannot run here). The fake scripts the tool calls:
+fake_llm server on loopback standing in for the hosted model (which cannot run here). The fake_llm scripts the tool calls:
 a follow-up that must be spoken, a follow-up that reads a look-for aloud and must be blocked, and a hang that must
 fall back to the deterministic reply within the configured timeout."""
 
@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from agent.talk import VoiceClient
 from server.settings import Settings
 from server.store.models import SessionEventRow
-from tests.conftest import LiveServer, Tenant, free_port
-from tests.fake_llm import FakeLLM, Messages, running_fake_llm, tool_call
+from tests.conftest import LiveServer, Tenant
+from tests.fake_llm import FakeLLM, Messages, tool_call
 from tests.media.speech import read_wav, say
 
 LOOK_FOR = "Names a concrete escalation channel such as the project lead or the guideline forum"
@@ -52,25 +50,12 @@ LEAK = f"Tell me more. A strong answer {LOOK_FOR.lower()}."
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeLLM]:
-    async with running_fake_llm() as server:
-        yield server
+def settings(settings: Settings, fake_llm: FakeLLM) -> Settings:
+    update = {"llm_model": "fake-interviewer", "openai_base_url": fake_llm.url, "interviewer_timeout_s": 1.5}
+    return settings.model_copy(update=update)
 
 
-@pytest.fixture
-def settings(tmp_path: Path, fake: FakeLLM) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        host="127.0.0.1",
-        port=free_port(),
-        secret_key=SecretStr("test-secret-key-not-for-production"),
-        llm_model="fake-interviewer",
-        openai_base_url=fake.url,
-        interviewer_timeout_s=1.5,
-    )
-
-
-def script_the_model(fake: FakeLLM) -> None:
+def script_the_model(fake_llm: FakeLLM) -> None:
     """Question 1: a real follow-up first, then one that reads the look-for; question 2: the model hangs."""
 
     def reply(messages: Messages) -> str | dict[str, Any]:
@@ -80,7 +65,7 @@ def script_the_model(fake: FakeLLM) -> None:
             return tool_call("ask_follow_up", text=FOLLOW_UP if used == 0 else LEAK)
         return tool_call("end_interview")
 
-    fake.reply = reply
+    fake_llm.reply = reply
 
 
 async def _answer(client: VoiceClient, text: str, path: Path) -> dict[str, Any]:
@@ -93,9 +78,9 @@ async def _answer(client: VoiceClient, text: str, path: Path) -> dict[str, Any]:
 
 
 async def test_model_follow_ups_are_spoken_leaks_blocked_and_a_hang_falls_back(
-    live: LiveServer, tenant_a: Tenant, fake: FakeLLM, tmp_path: Path
+    live: LiveServer, tenant_a: Tenant, fake_llm: FakeLLM, tmp_path: Path
 ) -> None:
-    script_the_model(fake)
+    script_the_model(fake_llm)
     async with live.client(headers=tenant_a.bearer()) as http:
         script = (await http.post("/api/scripts", json={"content": LLM_SCRIPT})).json()
         body = {"mode": "interview", "candidate_name": "Lou Model", "script_id": script["id"]}
@@ -115,7 +100,7 @@ async def test_model_follow_ups_are_spoken_leaks_blocked_and_a_hang_falls_back(
         # The model's second follow-up read the look-for: blocked, and the plan's own reply was said instead.
         assert moved_on["text"] == "Thank you. How do you stay consistent?"
 
-        fake.delay_s = 8  # the model now hangs far beyond the 1.5 s timeout
+        fake_llm.delay_s = 8  # the model now hangs far beyond the 1.5 s timeout
         third = "I keep a personal checklist of tricky cases and I reread the guidelines every Monday morning."
         asked_at = time.monotonic()
         closing = await _answer(client, third, tmp_path / "a3.wav")

@@ -9,12 +9,9 @@ stored scorecard, and ``rescore`` (in process and as ``gaia rescore``) reusing t
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from agent.store import TurnRecord
 from agent.store import Word as StoreWord
@@ -25,8 +22,8 @@ from server.scorecards import rescore
 from server.settings import Settings
 from server.store.repos.sessions import SessionRepo
 from server.voice import SqlSessionStore
-from tests.conftest import LiveServer, Tenant, free_port, gaia_rescore, invite, upload_builtin
-from tests.fake_llm import FakeLLM, running_fake_llm
+from tests.conftest import LiveServer, Tenant, gaia_rescore, invite, upload_builtin
+from tests.fake_llm import FakeLLM
 from tests.scoring.test_interview import STRONG, STRONG_DELIVERY, interview
 
 SCRIPT = builtin_script()
@@ -46,23 +43,10 @@ def _scores_reply(fabricate_in: str | None = None) -> str:
 
 
 @pytest.fixture
-async def fake_llm() -> AsyncIterator[FakeLLM]:
-    async with running_fake_llm() as fake:
-        yield fake
-
-
-@pytest.fixture
-def settings(tmp_path: Path, fake_llm: FakeLLM) -> Settings:
+def settings(settings: Settings, fake_llm: FakeLLM) -> Settings:
     """The live server's settings with the LLM pointed at the fake endpoint."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        host="127.0.0.1",
-        port=free_port(),
-        secret_key=SecretStr("test-secret-key-not-for-production"),
-        llm_model=MODEL,
-        openai_base_url=fake_llm.url,
-        interview_scorer_timeout_s=5,
-    )
+    update = {"llm_model": MODEL, "openai_base_url": fake_llm.url, "interview_scorer_timeout_s": 5}
+    return settings.model_copy(update=update)
 
 
 async def _interview_ends(live: LiveServer, tenant: Tenant) -> str:

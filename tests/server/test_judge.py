@@ -8,12 +8,9 @@ real: the prompt template, the client, quote verification, the A/B swap, and gra
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from prompts.answers import PairAnswer
@@ -26,8 +23,8 @@ from scoring.grading.reference import reference_answer
 from server.judge import judge_client, judge_justification, judge_template
 from server.settings import Settings
 from server.store.models import Answer, AssessmentAttempt
-from tests.conftest import LiveServer, Tenant, free_port, invite, upload_builtin
-from tests.fake_llm import FakeLLM, Messages, running_fake_llm
+from tests.conftest import LiveServer, Tenant, invite, upload_builtin
+from tests.fake_llm import FakeLLM, Messages
 
 PACK = builtin_pack()
 TASK = next(t for t in PACK.tasks if isinstance(t, LlmEvaluationTask))
@@ -55,22 +52,10 @@ def _user(messages: Messages) -> str:
 
 
 @pytest.fixture
-async def fake_llm() -> AsyncIterator[FakeLLM]:
-    async with running_fake_llm() as fake:
-        yield fake
-
-
-@pytest.fixture
-def settings(tmp_path: Path, fake_llm: FakeLLM) -> Settings:
+def settings(settings: Settings, fake_llm: FakeLLM) -> Settings:
     """The live server's settings with the judge pointed at the fake endpoint."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        host="127.0.0.1",
-        port=free_port(),
-        secret_key=SecretStr("test-secret-key-not-for-production"),
-        llm_model="fake-judge",
-        openai_base_url=fake_llm.url,
-        judge_timeout_s=5,
+    return settings.model_copy(
+        update={"llm_model": "fake-judge", "openai_base_url": fake_llm.url, "judge_timeout_s": 5}
     )
 
 
