@@ -113,6 +113,7 @@ class Conversation:
         self._user_state = "listening"
         self._quiet_since: float | None = None
         self._turn_open_since: float | None = None  # the candidate spoke; their turn is not committed yet
+        self._finishing: asyncio.Task[None] | None = None  # held here: the loop keeps only weak references to tasks
         session = self.voice.session
         session.on("conversation_item_added", self._on_item)
         session.on("agent_state_changed", self._on_agent_state)
@@ -177,7 +178,7 @@ class Conversation:
             self.send_event("question", number=number, total=len(self.conductor.plan))
         if decision.kind == "close":
             self.completed = True
-            asyncio.get_running_loop().create_task(self._finish_after_playout())
+            self._finishing = asyncio.get_running_loop().create_task(self._finish_after_playout())
 
     def _on_agent_state(self, ev: AgentStateChangedEvent) -> None:
         self._agent_state = ev.new_state

@@ -103,6 +103,7 @@ class InterviewRun:
     def __init__(self, models: VoiceModels, interview: RoomInterview, audio_in: AudioInput, audio_out: AudioOutput):
         self.interview = interview
         self.room: rtc.Room | None = None
+        self._sending: set[asyncio.Task[None]] = set()  # event publishes in flight (the loop keeps weak refs only)
         self.conversation = Conversation(
             models,
             interview.script,
@@ -126,7 +127,13 @@ class InterviewRun:
         task = asyncio.get_running_loop().create_task(
             room.local_participant.publish_data(payload, reliable=True, topic=EVENT_TOPIC)
         )
-        task.add_done_callback(_log_failure)
+        self._sending.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("could not publish a page event: %s", task.exception())
 
     async def run(self, room: rtc.Room | None) -> None:
         """Run until the interview completes or the candidate leaves; then store the session's end.
@@ -154,11 +161,6 @@ class InterviewRun:
                 self.send_event("handoff", url=self.interview.handoff_url)
             self.send_event("end", completed=completed, reason="completed" if completed else "candidate left")
             await self.interview.store.end("completed" if completed else "candidate left", completed)
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        logger.warning("could not publish a page event: %s", task.exception())
 
 
 @dataclass(frozen=True)
