@@ -13,18 +13,15 @@ from typing import Any
 
 import pytest
 
-from agent.store import TurnRecord
-from agent.store import Word as StoreWord
 from prompts.builtin import builtin_script
 from scoring.interview_llm import PROMPT_VERSION
 from scoring.transcript import find_quote, turns_from_dicts
 from server.scorecards import rescore
 from server.settings import Settings
-from server.store.repos.sessions import SessionRepo
-from server.voice import SqlSessionStore
 from tests.conftest import LiveServer, Tenant, gaia_rescore, invite, upload_builtin
 from tests.fake_llm import FakeLLM
-from tests.scoring.test_interview import STRONG, STRONG_DELIVERY, interview
+from tests.scoring.test_interview import STRONG
+from tests.server.test_scorecards import _interview_ends as store_finished_interview
 
 SCRIPT = builtin_script()
 MODEL = "fake-scorer"
@@ -53,14 +50,7 @@ async def _interview_ends(live: LiveServer, tenant: Tenant) -> str:
     """An invitation whose finished interview is stored through the voice session store."""
     world = await upload_builtin(live, tenant)
     invitation_id = str((await invite(live, world, "interview+assessment", "Sky Strong"))["id"])
-    async with live.services.sessions() as db:
-        session = await SessionRepo(db, tenant.employer_id).open(invitation_id, "webrtc", live.services.clock())
-        await db.commit()
-    store = SqlSessionStore(live.services.sessions, tenant.employer_id, session.id, invitation_id)
-    for turn in interview(STRONG, STRONG_DELIVERY):
-        words = tuple(StoreWord(w.text, w.start_ms, w.end_ms) for w in turn.words)
-        await store.save_turn(TurnRecord(turn.speaker, turn.text, turn.start_ms, turn.end_ms, words))
-    await store.end("completed", completed=True)
+    await store_finished_interview(live, tenant, invitation_id)
     return invitation_id
 
 
