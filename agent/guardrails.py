@@ -19,6 +19,8 @@ _ACRONYM_DOT = re.compile(r"(?<=\b[a-z])\.(?=[a-z]\b)")
 
 # A description read partly aloud is still a leak: any run of this many of its words counts.
 DESCRIPTION_WINDOW = 5
+# Example answers are ordinary speech, so short runs of them ("at the end of the day") are not leaks.
+EXAMPLE_WINDOW = 8
 # One look-for phrase said in passing is ordinary English ("accuracy", "review"); several single-word
 # phrases of the same look-for in one line read like its list.
 SINGLE_WORD_PHRASES_FOR_LEAK = 3
@@ -121,13 +123,11 @@ def _masked(toks: list[str], lines: list[list[str]]) -> list[str | None]:
     return out
 
 
-def _description_said(toks: Sequence[str], description: Sequence[str]) -> bool:
-    if len(description) <= DESCRIPTION_WINDOW:
-        return bool(find_phrase(toks, description))
-    return any(
-        find_phrase(toks, description[i : i + DESCRIPTION_WINDOW])
-        for i in range(len(description) - DESCRIPTION_WINDOW + 1)
-    )
+def _run_said(toks: Sequence[str], text: Sequence[str], window: int) -> bool:
+    """Whether ``window`` consecutive words of ``text`` (all of it, when shorter) were said."""
+    if len(text) <= window:
+        return bool(find_phrase(toks, text))
+    return any(find_phrase(toks, text[i : i + window]) for i in range(len(text) - window + 1))
 
 
 def _identifiers(script: InterviewScript) -> list[str]:
@@ -140,12 +140,13 @@ def _identifiers(script: InterviewScript) -> list[str]:
 
 
 def leaks_rubric(utterance: str, script: InterviewScript) -> list[str]:
-    """Rubric text found in an agent utterance: look-for descriptions and phrases, rule and scoring internals.
+    """Rubric text found in an agent utterance: look-for descriptions, examples and phrases, rule and scoring
+    internals.
 
     The script's own spoken lines are allowed verbatim (a question may well contain a look-for word);
     everything else in the utterance is judged: a run of ``DESCRIPTION_WINDOW`` words of a look-for
-    description (checked even inside authored lines: a description is never meant to be heard), a
-    multi-word look-for phrase, ``SINGLE_WORD_PHRASES_FOR_LEAK`` single-word phrases of one look-for,
+    description or ``EXAMPLE_WINDOW`` words of one of its example answers (checked even inside authored lines:
+    neither is ever meant to be heard), a multi-word look-for phrase, ``SINGLE_WORD_PHRASES_FOR_LEAK`` single-word phrases of one look-for,
     an ``INTERNAL_TERMS`` term, or a rule tag or internal id as written in the script.
     """
     toks = tokens(utterance)
@@ -153,8 +154,10 @@ def leaks_rubric(utterance: str, script: InterviewScript) -> list[str]:
     found: list[str] = []
     for q in script.questions():
         for look_for in q.look_fors:
-            if _description_said(toks, tokens(look_for.description)):
+            if _run_said(toks, tokens(look_for.description), DESCRIPTION_WINDOW):
                 found.append(look_for.description)
+            # An example answer read out coaches the candidate as much as a description does.
+            found.extend(e for e in look_for.examples if _run_said(toks, tokens(e), EXAMPLE_WINDOW))
             singles: list[str] = []
             for phrase in look_for.phrases:
                 wanted = tokens(phrase)

@@ -17,12 +17,15 @@ class _Strict(BaseModel):
 
 
 class LookFor(_Strict):
-    """Something a strong answer mentions; scored by phrase match and weighted."""
+    """Something a strong answer mentions; scored by phrase match and, when the sentence embedding model is
+    installed, by how close an answer sentence comes in meaning to one of the ``examples``; weighted."""
 
     id: Identifier
     description: Text
     weight: float = Field(default=1.0, gt=0, le=10)
     phrases: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    # Sentences a strong answer might contain, in a candidate's own words: a rubric, never read aloud.
+    examples: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(default_factory=list, max_length=10)
 
 
 class TooShortRule(_Strict):

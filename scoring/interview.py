@@ -25,6 +25,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
 
 from prompts.script import InterviewScript, Question
+from scoring.lookfor_similarity import LookForMatch, LookForSimilarity, SimilarityInputs, answer_inputs
 from scoring.transcript import Turn, Word, find_quote, timed_words
 
 EMBEDDED_VERSION = "1.0"
@@ -387,7 +388,12 @@ def _unit(x: float) -> float:
 
 
 def _score_question(
-    question: Question, answer: Sequence[Turn], asked: bool, turns: Sequence[Turn], config: EmbeddedConfig
+    question: Question,
+    answer: Sequence[Turn],
+    asked: bool,
+    turns: Sequence[Turn],
+    config: EmbeddedConfig,
+    similar: Mapping[str, LookForMatch],
 ) -> QuestionScore:
     timed = [_TimedTokens.of(t) for t in answer]
     words = sum(len(t.words) for t in timed)
@@ -410,6 +416,24 @@ def _score_question(
         if hit is not None:
             met.append(look_for.id)
             add(hit[0], hit[1], f"look_for:{look_for.id}", look_for.description)
+            continue
+        match = similar.get(look_for.id)
+        # Credited by meaning only with its sentence found in this answer: the quote is the evidence.
+        said = find_quote(answer, match.sentence, speaker="candidate") if match is not None else None
+        if match is not None and said is not None:
+            met.append(look_for.id)
+            note = f"{look_for.description} (close in meaning, similarity {match.similarity:.2f})"
+            evidence.append(
+                Evidence(
+                    match.sentence,
+                    said.seq,
+                    said.start_ms,
+                    said.end_ms,
+                    question.id,
+                    f"look_for:{look_for.id}",
+                    note,
+                )
+            )
     total_weight = sum(lf.weight for lf in question.look_fors)
     coverage = (
         sum(lf.weight for lf in question.look_fors if lf.id in met) / total_weight if question.look_fors else None
@@ -591,24 +615,46 @@ def config_version(config: EmbeddedConfig) -> str:
     return f"{EMBEDDED_VERSION}+cfg.{digest}"
 
 
+def _answers(
+    ordered: Sequence[Turn], script: InterviewScript, owner: Mapping[int, str | None]
+) -> dict[str, list[Turn]]:
+    return {q.id: [t for t in ordered if t.speaker == "candidate" and owner[t.seq] == q.id] for q in script.questions()}
+
+
+def similarity_inputs(
+    turns: Sequence[Turn], script: InterviewScript, config: EmbeddedConfig | None = None
+) -> SimilarityInputs:
+    """The answer sentences and look-for probes to embed for ``score_interview``'s similarity evidence."""
+    config = config or EmbeddedConfig()
+    ordered = sorted(turns, key=lambda t: t.seq)
+    answers = _answers(ordered, script, attribute(ordered, script, config.question_match_threshold))
+    return answer_inputs(answers, script.questions())
+
+
 def score_interview(
     turns: Sequence[Turn],
     script: InterviewScript,
     audio: AudioMeasures | None = None,
     config: EmbeddedConfig | None = None,
+    similarity: LookForSimilarity | None = None,
 ) -> InterviewScores:
-    """Score every question and dimension of ``script`` from the transcript, deterministically and offline."""
+    """Score every question and dimension of ``script`` from the transcript, deterministically and offline; with
+    ``similarity`` (computed for these very turns) a look-for is also met by an answer sentence close in meaning."""
     config = config or EmbeddedConfig()
     ordered = sorted(turns, key=lambda t: t.seq)
     owner = attribute(ordered, script, config.question_match_threshold)
     asked = {owner[t.seq] for t in ordered if t.speaker == "agent"}
+    answers = _answers(ordered, script, owner)
+    if similarity is not None and similarity.input_sha256 != answer_inputs(answers, script.questions()).digest():
+        raise ValueError("look-for similarities were computed for another transcript or script")
     questions = tuple(
         _score_question(
             q,
-            [t for t in ordered if t.speaker == "candidate" and owner[t.seq] == q.id],
+            answers[q.id],
             q.id in asked,
             ordered,
             config,
+            similarity.credited(q.id) if similarity is not None else {},
         )
         for q in script.questions()
     )
@@ -626,7 +672,7 @@ def score_interview(
     return InterviewScores(
         scorer="embedded",
         version=config_version(config),
-        model=None,
+        model=similarity.model if similarity is not None else None,
         prompt_version=None,
         questions=questions,
         dimensions=dimensions,

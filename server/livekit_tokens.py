@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, VideoGrants
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server.embeddings import LazyEmbedder
 from server.lifecycle import effective_state
 from server.settings import Settings
 from server.store.db import create_engine, session_factory
@@ -132,6 +133,7 @@ class SqlInterviewLoader:
         self._engine = engine
         self._sessions = sessions
         self._settings = settings
+        self._embedder = LazyEmbedder()  # one per worker process, loaded when its first scorecard is computed
 
     async def open(self, room: str) -> RoomInterview | None:
         """Start a session for the room's invitation, resuming its earlier turns; None when it has no interview to run."""
@@ -153,7 +155,7 @@ class SqlInterviewLoader:
                 return None
             inputs = await interview_inputs(db, invitation)
             _session, store = await begin_session(
-                db, self._sessions, self._settings, invitation, "livekit", inputs.resumed, now
+                db, self._sessions, self._settings, invitation, "livekit", inputs.resumed, now, self._embedder
             )
             return RoomInterview(
                 invitation.id,

@@ -5,7 +5,11 @@ new version only when it differs from the latest. ``gaia rescore`` recomputes on
 With an LLM configured the interview is scored by ``scoring.interview_llm`` from the model's raw reply, which is
 stored in the scorecard content (``llm_reply``) together with a digest of what was sent; a recompute for the same
 transcript reuses it, so ``gaia rescore`` never calls the model. Any failure falls back to the embedded scorer and
-``scorer_note`` says why."""
+``scorer_note`` says why.
+
+The embedded scorer's look-for similarities (answer sentences against look-fors, by the local sentence embedder) are
+stored the same way (``look_for_similarity``, with a digest of the sentences and look-fors they were computed from)
+and reused by a recompute of the same transcript, so ``gaia rescore`` never loads the model either."""
 
 from __future__ import annotations
 
@@ -15,9 +19,9 @@ import logging
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prompts.randomize import materialize
@@ -30,11 +34,13 @@ from scoring.integrity import (
     indicators,
     voice_indicators,
 )
-from scoring.interview import InterviewScores, plain, score_interview
+from scoring.interview import InterviewScores, plain, score_interview, similarity_inputs
 from scoring.interview_llm import PROMPT_VERSION, LlmReply, first_valid, messages_digest, score_from_record
+from scoring.lookfor_similarity import LookForSimilarity
 from scoring.scorecard import Scorecard, build_scorecard
 from scoring.transcript import Turn, turns_from_dicts
 from server.api.schemas import IntegrityThresholds
+from server.embeddings import LazyEmbedder, look_for_similarity
 from server.interview_llm import interview_scorer_configured, request_reply, scorer_messages
 from server.settings import Settings
 from server.store.models import InvitationMode
@@ -48,6 +54,7 @@ from server.store.repos.sessions import SessionRepo
 from server.webhooks import SCORECARD_UPDATED, enqueue, scorecard_updated
 
 logger = logging.getLogger(__name__)
+Record = TypeVar("Record", bound=BaseModel)
 
 SESSION_SEQ_STRIDE = 100_000
 """Turns of the k-th interview session of an invitation are numbered from k × this, so one transcript can hold
@@ -89,6 +96,7 @@ class ComputedScorecard:
     card: Scorecard
     session_ids: list[str] = field(default_factory=list)
     interview: InterviewScoring | None = None
+    similarity: LookForSimilarity | None = None
 
     def content(self) -> dict[str, Any]:
         """The JSON content stored for this scorecard (the form ``canonical`` compares)."""
@@ -96,6 +104,8 @@ class ComputedScorecard:
         content["sessions"] = [
             {"session_id": sid, "first_seq": k * SESSION_SEQ_STRIDE} for k, sid in enumerate(self.session_ids)
         ]
+        if self.similarity is not None:
+            content["look_for_similarity"] = self.similarity.model_dump(mode="json")
         scoring = self.interview
         if scoring is not None and scoring.llm_reply is not None:
             content["llm_reply"] = scoring.llm_reply.model_dump(mode="json")
@@ -106,23 +116,58 @@ class ComputedScorecard:
         return content
 
 
-def stored_reply(content: dict[str, Any]) -> LlmReply | None:
-    """The LLM reply kept in a stored scorecard's content, if there is a readable one."""
-    raw = content.get("llm_reply")
+def stored_record(content: dict[str, Any], key: str, model: type[Record]) -> Record | None:
+    """A model's record kept in a stored scorecard's content under ``key`` (the LLM reply, the look-for
+    similarities), if there is a readable one."""
+    raw = content.get(key)
     if not isinstance(raw, dict):
         return None
     try:
-        return LlmReply.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError:
-        logger.warning("stored llm_reply is unreadable; it is not reused")
+        logger.warning("stored %s is unreadable; it is not reused", key)
+        return None
+
+
+async def look_for_evidence(
+    turns: Sequence[Turn],
+    script: InterviewScript,
+    settings: Settings | None,
+    embedder: LazyEmbedder | None,
+    stored: LookForSimilarity | None,
+) -> LookForSimilarity | None:
+    """Similarities for these turns: the stored ones when they were computed from the same sentences and look-fors
+    (by the model loaded now with the thresholds set now, if there are settings), else the embedder's; None without
+    an embedder or when it fails."""
+    inputs = similarity_inputs(turns, script)
+    if not inputs.sentences:
+        return None
+    reusable = stored is not None and stored.input_sha256 == inputs.digest()
+    if embedder is None or settings is None:
+        return stored if reusable else None
+    try:
+        model = await embedder.get()
+        if model is None:
+            return None
+        wanted = (model.model, settings.interview_similarity_threshold, settings.interview_similarity_margin)
+        if stored is not None and reusable and (stored.model, stored.threshold, stored.min_margin) == wanted:
+            return stored
+        return await look_for_similarity(model, inputs, wanted[1], wanted[2])
+    except Exception:  # a broken model must not lose a scorecard: the phrase look-fors still score
+        logger.exception("look-for similarity failed")
         return None
 
 
 async def score_interview_for_card(
-    turns: Sequence[Turn], script: InterviewScript, settings: Settings | None, reuse_reply: LlmReply | None
+    turns: Sequence[Turn],
+    script: InterviewScript,
+    settings: Settings | None,
+    reuse_reply: LlmReply | None,
+    similarity: LookForSimilarity | None = None,
 ) -> InterviewScoring:
     """Interview scores: from ``reuse_reply`` when it answered these very messages, else from the configured LLM,
-    else embedded. The model is never called without ``settings``; every failure falls back to the embedded scorer."""
+    else embedded (with ``similarity`` as look-for evidence). The model is never called without ``settings``; every
+    failure falls back to the embedded scorer."""
     record: LlmReply | None = None
     if reuse_reply is not None or interview_scorer_configured(settings):
         messages = scorer_messages(turns, script)
@@ -141,13 +186,13 @@ async def score_interview_for_card(
                     model=settings.llm_model or "", input_sha256=digest, error=f"{type(exc).__name__}: {exc}"
                 )
     if record is None:
-        return InterviewScoring(score_interview(turns, script))
+        return InterviewScoring(score_interview(turns, script, similarity=similarity))
     try:
-        outcome = score_from_record(turns, script, record)
+        outcome = score_from_record(turns, script, record, similarity=similarity)
     except Exception as exc:  # a bug in reply handling must not lose the scorecard either
         logger.exception("scoring the LLM reply failed")
         return InterviewScoring(
-            score_interview(turns, script),
+            score_interview(turns, script, similarity=similarity),
             llm_reply=record,
             scorer_note=f"LLM interview scorer failed ({type(exc).__name__}: {exc}): the embedded scorer was used",
         )
@@ -161,13 +206,17 @@ async def compute_scorecard(
     invitation_id: str,
     settings: Settings | None = None,
     reuse_reply: LlmReply | None = None,
+    embedder: LazyEmbedder | None = None,
+    reuse_similarity: LookForSimilarity | None = None,
 ) -> ComputedScorecard:
     """The scorecard of an invitation from what is stored now, with the session ids in turn-number order; the LLM
-    is asked only when ``settings`` configure one and ``reuse_reply`` is not a reply to the same transcript."""
+    is asked only when ``settings`` configure one and ``reuse_reply`` is not a reply to the same transcript, the
+    embedder only with ``settings`` and when ``reuse_similarity`` was not computed from the same answers."""
     invitation = await InvitationRepo(db, employer_id).get(invitation_id)
     results = ResultsRepo(db, employer_id)
     interview = None
     scoring: InterviewScoring | None = None
+    similarity: LookForSimilarity | None = None
     weights: dict[str, float] = {}
     session_ids: list[str] = []
     if invitation.script_version_id is not None:
@@ -181,7 +230,9 @@ async def compute_scorecard(
                 row["seq"] = k * SESSION_SEQ_STRIDE + turn.seq
                 rows.append(row)
         if any(row["speaker"] == "candidate" for row in rows):
-            scoring = await score_interview_for_card(turns_from_dicts(rows), script, settings, reuse_reply)
+            turns = turns_from_dicts(rows)
+            similarity = await look_for_evidence(turns, script, settings, embedder, reuse_similarity)
+            scoring = await score_interview_for_card(turns, script, settings, reuse_reply, similarity)
             interview = scoring.scores
     voice: list[Indicator] = []
     if interview is not None:
@@ -219,13 +270,13 @@ async def compute_scorecard(
         expects_interview=invitation.mode != InvitationMode.ASSESSMENT.value,
         expects_work_sample=invitation.mode != InvitationMode.INTERVIEW.value,
     )
-    return ComputedScorecard(card, session_ids, scoring)
+    return ComputedScorecard(card, session_ids, scoring, similarity)
 
 
 def _reusable(latest: ScorecardRow | None, settings: Settings | None) -> LlmReply | None:
     """The latest stored LLM reply when it is a usable answer worth keeping: it is reused only for the same
     messages (``compute_scorecard`` checks the digest), and only if it came from the model configured now."""
-    record = stored_reply(latest.content) if latest is not None else None
+    record = stored_record(latest.content, "llm_reply", LlmReply) if latest is not None else None
     if record is None or first_valid(record.outputs)[0] is None:
         return None  # a failed call is tried again
     if settings is not None and interview_scorer_configured(settings) and record.model != settings.llm_model:
@@ -234,10 +285,16 @@ def _reusable(latest: ScorecardRow | None, settings: Settings | None) -> LlmRepl
 
 
 async def store_scorecard(
-    db: AsyncSession, employer_id: str, invitation_id: str, actor: str, settings: Settings | None = None
+    db: AsyncSession,
+    employer_id: str,
+    invitation_id: str,
+    actor: str,
+    settings: Settings | None = None,
+    embedder: LazyEmbedder | None = None,
 ) -> ScorecardRow:
     """Compute and keep a new version when the content changed, and commit it; with ``settings`` the configured LLM
-    scores the interview unless a stored reply already answered the same transcript.
+    scores the interview unless a stored reply already answered the same transcript, and ``embedder`` finds look-fors
+    by meaning unless stored similarities were computed from the same answers.
 
     One at a time per invitation in this process: the interview's end and the assessment's submit can both score
     within the same second, and both would otherwise take the next version number.
@@ -246,7 +303,7 @@ async def store_scorecard(
     if lock is None:
         lock = _SCORING[invitation_id] = asyncio.Lock()
     async with lock:
-        row = await _store_scorecard(db, employer_id, invitation_id, actor, settings)
+        row = await _store_scorecard(db, employer_id, invitation_id, actor, settings, embedder)
         await db.commit()
     return row
 
@@ -256,11 +313,24 @@ _SCORING: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDict
 
 
 async def _store_scorecard(
-    db: AsyncSession, employer_id: str, invitation_id: str, actor: str, settings: Settings | None
+    db: AsyncSession,
+    employer_id: str,
+    invitation_id: str,
+    actor: str,
+    settings: Settings | None,
+    embedder: LazyEmbedder | None,
 ) -> ScorecardRow:
     versions = await ResultsRepo(db, employer_id).scorecards(invitation_id)
     latest = versions[-1] if versions else None
-    computed = await compute_scorecard(db, employer_id, invitation_id, settings, _reusable(latest, settings))
+    computed = await compute_scorecard(
+        db,
+        employer_id,
+        invitation_id,
+        settings,
+        _reusable(latest, settings),
+        embedder,
+        stored_record(latest.content, "look_for_similarity", LookForSimilarity) if latest is not None else None,
+    )
     card, content = computed.card, computed.content()
     if latest is not None and canonical(latest.content) == canonical(content):
         return latest
@@ -290,11 +360,17 @@ async def _store_scorecard(
 
 async def rescore(db: AsyncSession, employer_id: str, invitation_id: str) -> Rescore:
     """Recompute from stored inputs and set it beside the latest stored scorecard (nothing is written); the LLM's
-    stored reply, or its stored failure, is reused and the model is never called."""
+    stored reply, or its stored failure, and the stored look-for similarities are reused: no model is called."""
     versions = await ResultsRepo(db, employer_id).scorecards(invitation_id)
     latest = versions[-1] if versions else None
-    reuse = stored_reply(latest.content) if latest is not None else None
-    computed = await compute_scorecard(db, employer_id, invitation_id, settings=None, reuse_reply=reuse)
+    content = latest.content if latest is not None else {}
+    computed = await compute_scorecard(
+        db,
+        employer_id,
+        invitation_id,
+        reuse_reply=stored_record(content, "llm_reply", LlmReply),
+        reuse_similarity=stored_record(content, "look_for_similarity", LookForSimilarity),
+    )
     stored = canonical(latest.content) if latest is not None else None
     return Rescore(stored=stored, recomputed=canonical(computed.content()))
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scoring.lookfor_similarity import LOOK_FOR_MARGIN, LOOK_FOR_THRESHOLD
+
 
 class Settings(BaseSettings):
     """Service configuration; build it once at start-up and pass it in."""
@@ -85,6 +87,21 @@ class Settings(BaseSettings):
         le=1,
         description="Cosine similarity (all-MiniLM-L6-v2) at which a justification sentence makes a rubric point; "
         "stored with each attempt's evidence. See scoring/grading/justification.py for the measurements.",
+    )
+    interview_similarity_threshold: float = Field(
+        default=LOOK_FOR_THRESHOLD,
+        gt=0,
+        le=1,
+        description="Cosine similarity (all-MiniLM-L6-v2) between an interview answer sentence and a look-for's "
+        "closest example at which the sentence can meet the look-for; stored with each scorecard. Measured by "
+        "bench/lookfor_similarity.py.",
+    )
+    interview_similarity_margin: float = Field(
+        default=LOOK_FOR_MARGIN,
+        ge=0,
+        le=1,
+        description="How much closer an answer sentence must be to a look-for's examples than to any other "
+        "look-for's examples and to the question itself; stored with each scorecard.",
     )
     webhook_poll_interval_s: float = Field(
         default=2.0,

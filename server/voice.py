@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agent.store import SessionEvent, TurnRecord
 from media.recorder import RecordedFile
+from server.embeddings import LazyEmbedder
 from server.lifecycle import transition
 from server.scorecards import store_scorecard
 from server.settings import Settings
@@ -43,12 +44,14 @@ class SqlSessionStore:
         session_id: str,
         invitation_id: str,
         settings: Settings | None = None,
+        embedder: LazyEmbedder | None = None,
     ) -> None:
         self._sessions = sessions
         self.employer_id = employer_id
         self.session_id = session_id
         self.invitation_id = invitation_id
         self.settings = settings  # the LLM scorer's settings, when one is configured
+        self.embedder = embedder  # finds the script's look-fors by meaning when the scorecard is computed
 
     async def save_turn(self, turn: TurnRecord) -> None:
         async with self._sessions() as db:
@@ -88,7 +91,7 @@ class SqlSessionStore:
                 {"reason": reason, "completed": completed},
             )
             await db.commit()  # the end stands before scoring, which may wait on an LLM: hold no write lock then
-            await store_scorecard(db, self.employer_id, self.invitation_id, "system", self.settings)
+            await store_scorecard(db, self.employer_id, self.invitation_id, "system", self.settings, self.embedder)
             await db.commit()
 
 
@@ -147,6 +150,7 @@ async def begin_session(
     transport: str,
     resumed: bool,
     now: datetime,
+    embedder: LazyEmbedder | None = None,
 ) -> tuple[InterviewSession, SqlSessionStore]:
     """Record that a live interview starts (stale sessions closed, a new session, the invitation in progress,
     audited) and commit it; returns the session and the store the live interview writes through."""
@@ -158,7 +162,7 @@ async def begin_session(
         "candidate", "interview.started", "interview_session", session.id, {"transport": transport, "resumed": resumed}
     )
     await db.commit()
-    return session, SqlSessionStore(sessions, invitation.employer_id, session.id, invitation.id, settings)
+    return session, SqlSessionStore(sessions, invitation.employer_id, session.id, invitation.id, settings, embedder)
 
 
 @dataclass

@@ -157,7 +157,7 @@ async def submit(token: str, db: Db, services: ServicesDep) -> Submitted:
             "candidate", "assessment.submitted", "assessment_attempt", attempt.id, {"late_items": len(out.late_items)}
         )
         await db.commit()  # the submission stands before scoring, which may wait on an LLM: hold no write lock then
-        await store_scorecard(db, invitation.employer_id, invitation.id, "system", services.settings)
+        await store_scorecard(db, invitation.employer_id, invitation.id, "system", services.settings, services.embedder)
         await db.commit()
     assert attempt.submitted_at is not None
     return Submitted(submitted_at=attempt.submitted_at)

@@ -193,7 +193,14 @@ async def stream(websocket: WebSocket) -> None:
         )
         try:
             session, store = await begin_session(
-                db, services.sessions, services.settings, invitation, "phone", inputs.resumed, services.clock()
+                db,
+                services.sessions,
+                services.settings,
+                invitation,
+                "phone",
+                inputs.resumed,
+                services.clock(),
+                services.embedder,
             )
         except Exception:
             await interview.transport.close()

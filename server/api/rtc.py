@@ -77,7 +77,14 @@ async def offer(body: OfferRequest, db: Db, services: ServicesDep) -> AnswerResp
         raise BadField("body.sdp", str(exc)) from exc
 
     session, store = await begin_session(
-        db, services.sessions, services.settings, invitation, "webrtc", inputs.resumed, services.clock()
+        db,
+        services.sessions,
+        services.settings,
+        invitation,
+        "webrtc",
+        inputs.resumed,
+        services.clock(),
+        services.embedder,
     )
     services.voice.run(invitation.id, interview, store, body.client_id)
     return AnswerResponse(sdp=answer.sdp, type=answer.type, session_id=session.id)

@@ -57,6 +57,6 @@ async def recompute_scorecard(invitation_id: str, db: Db, who: Caller, services:
     """Score again from stored inputs; a new version is kept only when the result differs (a stored LLM reply to
     the same transcript is reused; the configured LLM is asked only when there is none)."""
     await InvitationRepo(db, who.employer_id).get(invitation_id)
-    row = await store_scorecard(db, who.employer_id, invitation_id, who.actor, services.settings)
+    row = await store_scorecard(db, who.employer_id, invitation_id, who.actor, services.settings, services.embedder)
     await db.commit()
     return _out(row)

@@ -43,6 +43,10 @@ def test_every_authored_line_is_among_the_lines_the_policy_says() -> None:
         ("I score this under process maturity.", "process maturity"),
         ("Let me check my rubric.", "rubric"),
         ("WHAT DID YOU DO?! Did you FLAG IT, ESCALATE it, ask the lead?", "flag it"),
+        (
+            "Would you say you'd rather be a little behind than send in sloppy labels?",
+            "I would rather be a little behind than send in sloppy labels.",
+        ),  # an example answer read out is a leak, in other words than its own ("you'd" for "I would")
     ],
 )
 def test_rubric_text_in_an_utterance_is_found(utterance: str, leaked: str) -> None:
@@ -56,6 +60,7 @@ def test_rubric_text_in_an_utterance_is_found(utterance: str, leaked: str) -> No
         "Could you tell me more about the accuracy of your work?",  # one look-for word in passing is English
         "Sure. Take your time.",
         SCRIPT.questions()[3].prompt,
+        "At the end of the day, what matters most to you?",  # a few words of an example answer are ordinary speech
     ],
 )
 def test_ordinary_interviewer_lines_are_not_leaks(utterance: str) -> None:

@@ -25,7 +25,10 @@ async def _interview_ends(live: LiveServer, tenant: Tenant, invitation_id: str) 
     async with live.services.sessions() as db:
         session = await SessionRepo(db, tenant.employer_id).open(invitation_id, "webrtc", live.services.clock())
         await db.commit()
-    store = SqlSessionStore(live.services.sessions, tenant.employer_id, session.id, invitation_id)
+    services = live.services
+    store = SqlSessionStore(
+        services.sessions, tenant.employer_id, session.id, invitation_id, services.settings, services.embedder
+    )
     for turn in interview(STRONG, STRONG_DELIVERY):
         words = tuple(StoreWord(w.text, w.start_ms, w.end_ms) for w in turn.words)
         await store.save_turn(TurnRecord(turn.speaker, turn.text, turn.start_ms, turn.end_ms, words))
@@ -61,12 +64,15 @@ async def test_scorecard_follows_the_interview_and_the_work_samples_and_rescore_
     await _interview_ends(live, tenant_a, invitation_id)
     first = await _scorecard(live, tenant_a, invitation_id)
     assert first["version"] == 1 and first["scorer"] == "embedded"
+    similarity = first["content"]["look_for_similarity"]  # the sentence embedder looked for the look-fors too
+    assert first["model"] == similarity["model"] and similarity["matches"]
     assert "no work sample results" in [r["text"] for r in first["content"]["reasons"]]
 
     await _submit_reference_answers(live, token)
     card = await _scorecard(live, tenant_a, invitation_id)
     content = card["content"]
     assert card["version"] == 2
+    assert content["look_for_similarity"] == similarity  # the same answers: reused, not recomputed
     assert content["recommendation"] == "advance", content["reasons"]
     assert content["work_sample"]["fraction"] == 1.0
     assert {d["dimension"] for d in content["dimensions"]} >= {"communication", "role_fit", "process_maturity"}
