@@ -140,13 +140,22 @@ def bench_stt(folder: Path) -> dict[str, Any]:
     assert paths.stt_model_dir is not None
     whisper = WhisperSTT(STTOptions(model_dir=paths.stt_model_dir))
     whisper.prewarm()
-    rtfs, hyps = [], []
+    rtfs, decodes, hyps = [], [], []
     for i, text in enumerate(ANSWERS):
         samples, rate = speak(text, folder, f"stt{i}")
         started = time.perf_counter()
         transcript = whisper.transcribe_samples(samples)
-        rtfs.append((time.perf_counter() - started) / (len(samples) / rate))
+        decodes.append(time.perf_counter() - started)
+        rtfs.append(decodes[-1] / (len(samples) / rate))
         hyps.append(transcript.text)
+    # Where a decode's time goes: Whisper encodes a fixed 30 s window whatever the utterance's length.
+    model = whisper._whisper()
+    window = np.zeros((1, model.feature_extractor.mel_filters.shape[0], model.feature_extractor.nb_max_frames))
+    encodes = []
+    for _ in range(5):
+        started = time.perf_counter()
+        model.encode(window.astype(np.float32))
+        encodes.append(time.perf_counter() - started)
     normalize = jiwer.Compose(
         [
             jiwer.ToLowerCase(),
@@ -160,6 +169,8 @@ def bench_stt(folder: Path) -> dict[str, Any]:
     return {
         "rtf_median": round(statistics.median(rtfs), 3),
         "rtf_max": round(max(rtfs), 3),
+        "decode_p50_ms": round(statistics.median(decodes) * 1000),
+        "encoder_30s_window_p50_ms": round(statistics.median(encodes) * 1000),
         "wer": round(wer, 3),
         "utterances": len(ANSWERS),
     }
@@ -520,6 +531,10 @@ def report(results: dict[str, Any]) -> None:
     print(
         f"STT (faster-whisper {Path(str(resolve_models().stt_model_dir)).name}, int8): RTF median {results['stt']['rtf_median']} "
         f"(max {results['stt']['rtf_max']}), WER {results['stt']['wer']:.1%} on {results['stt']['utterances']} espeak-ng utterances"
+    )
+    print(
+        f"  a decode takes {results['stt']['decode_p50_ms']} ms (p50), of which the encoder's fixed 30 s window "
+        f"{results['stt']['encoder_30s_window_p50_ms']} ms"
     )
     print(f"TTS first audio (Piper): {_ms(results['tts_first_audio'])}")
     print(f"end of speech -> first agent audio, {results['rounds']} interleaved round(s), p50/p95 over all answers:")

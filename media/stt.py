@@ -65,6 +65,8 @@ class WhisperSTT(stt.STT[Any]):
         self._model: WhisperModel | None = None
         self._load_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="whisper")
+        self._decoding = 0  # decodes submitted and not finished, across every stream of this process
+        self.interims_skipped = 0
 
     @property
     def model(self) -> str:
@@ -120,7 +122,19 @@ class WhisperSTT(stt.STT[Any]):
     async def transcribe(self, samples: NDArray[np.int16], language: str | None = None) -> Transcript:
         """Decode on the STT thread pool, keeping the event loop free."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.transcribe_samples, samples, language)
+        self._decoding += 1
+        try:
+            return await loop.run_in_executor(self._pool, self.transcribe_samples, samples, language)
+        finally:
+            self._decoding -= 1
+
+    async def transcribe_interim(self, samples: NDArray[np.int16]) -> Transcript | None:
+        """A caption decode, only when a decoder is free: an interim never queues, so an end-of-speech decode (of
+        this candidate or, with several sessions, another's) waits at most for the decodes already running."""
+        if self._decoding >= self.options.workers:
+            self.interims_skipped += 1
+            return None
+        return await self.transcribe(samples)
 
     async def _recognize_impl(
         self,
@@ -182,8 +196,8 @@ class WhisperStream(stt.RecognizeStream):
             vad_stream.end_input()
 
         async def interim(samples: NDArray[np.int16]) -> None:
-            transcript = await self._whisper.transcribe(samples)
-            if transcript.text and utterance:  # still speaking: a final would supersede it
+            transcript = await self._whisper.transcribe_interim(samples)
+            if transcript is not None and transcript.text and utterance:  # still speaking: a final would supersede it
                 self._event_ch.send_nowait(
                     speech_event(stt.SpeechEventType.INTERIM_TRANSCRIPT, transcript, opts.language)
                 )

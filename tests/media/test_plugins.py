@@ -139,3 +139,16 @@ async def test_tts_round_trips_through_stt(piper: PiperTTS, whisper: WhisperSTT)
     samples = Resampler(16_000).push(pcm, piper.sample_rate)
     transcript = await whisper.transcribe(samples)
     assert "quality control" in transcript.text.lower()
+
+
+async def test_an_interim_decode_is_skipped_while_the_decoder_is_busy(whisper: WhisperSTT, models_dir: Path) -> None:
+    spoken, rate = read_wav(say(ANSWER, models_dir / "busy.wav"))
+    samples = Resampler(16_000).push(spoken, rate)
+    final = asyncio.create_task(whisper.transcribe(samples))
+    await asyncio.sleep(0)  # the final is on the decoder now
+    skipped = whisper.interims_skipped
+    assert await whisper.transcribe_interim(samples) is None  # it would have made the final wait
+    assert whisper.interims_skipped == skipped + 1
+    assert (await final).text
+    interim = await whisper.transcribe_interim(samples)  # the decoder is free again
+    assert interim is not None and interim.text == (await final).text
