@@ -181,8 +181,8 @@ class VoiceSignalRecord:
 
 @dataclass(frozen=True)
 class VoiceThresholds:
-    """When a voice signal asks for a review rather than being noted. Apart from ``Thresholds`` because those are
-    stored per employer through a strict schema: fields added there must be added to that schema at once."""
+    """When a voice signal asks for a review rather than being noted; set per employer with ``Thresholds``
+    (``server.api.schemas.IntegrityThresholds`` holds both, and a field added here must be added there)."""
 
     second_voice_ms: int = 2_000  # a second voice over a span this long asks for review; a shorter one is noted
     read_aloud_pause_ms: int = 6_000  # a read-aloud pattern after a pause this long asks for review

@@ -29,7 +29,6 @@ from prompts.script import InterviewScript
 from scoring.integrity import (
     Indicator,
     IntegrityRecord,
-    Thresholds,
     VoiceSignalRecord,
     indicators,
     voice_indicators,
@@ -97,6 +96,7 @@ class ComputedScorecard:
     session_ids: list[str] = field(default_factory=list)
     interview: InterviewScoring | None = None
     similarity: LookForSimilarity | None = None
+    thresholds: IntegrityThresholds | None = None
 
     def content(self) -> dict[str, Any]:
         """The JSON content stored for this scorecard (the form ``canonical`` compares)."""
@@ -106,6 +106,8 @@ class ComputedScorecard:
         ]
         if self.similarity is not None:
             content["look_for_similarity"] = self.similarity.model_dump(mode="json")
+        if self.thresholds is not None:
+            content["integrity_thresholds"] = self.thresholds.model_dump(mode="json")
         scoring = self.interview
         if scoring is not None and scoring.llm_reply is not None:
             content["llm_reply"] = scoring.llm_reply.model_dump(mode="json")
@@ -208,10 +210,12 @@ async def compute_scorecard(
     reuse_reply: LlmReply | None = None,
     embedder: LazyEmbedder | None = None,
     reuse_similarity: LookForSimilarity | None = None,
+    thresholds: IntegrityThresholds | None = None,
 ) -> ComputedScorecard:
     """The scorecard of an invitation from what is stored now, with the session ids in turn-number order; the LLM
     is asked only when ``settings`` configure one and ``reuse_reply`` is not a reply to the same transcript, the
-    embedder only with ``settings`` and when ``reuse_similarity`` was not computed from the same answers."""
+    embedder only with ``settings`` and when ``reuse_similarity`` was not computed from the same answers; integrity
+    indicators use ``thresholds``, else the employer's thresholds now."""
     invitation = await InvitationRepo(db, employer_id).get(invitation_id)
     results = ResultsRepo(db, employer_id)
     interview = None
@@ -234,6 +238,7 @@ async def compute_scorecard(
             similarity = await look_for_evidence(turns, script, settings, embedder, reuse_similarity)
             scoring = await score_interview_for_card(turns, script, settings, reuse_reply, similarity)
             interview = scoring.scores
+    limits = thresholds or employer_thresholds((await employer_by_id(db, employer_id)).settings)
     voice: list[Indicator] = []
     if interview is not None:
         sessions_repo = SessionRepo(db, employer_id)
@@ -244,7 +249,9 @@ async def compute_scorecard(
             record = VoiceSignalRecord(event.kind, event.start_ms, event.end_ms or event.start_ms, event.detail)
             by_session.setdefault(session_id, []).append(record)
         for session_id, signals in by_session.items():
-            voice.extend(voice_indicators(signals, started_at=started[session_id], question_order=question_order))
+            voice.extend(
+                voice_indicators(signals, limits.voice(), started_at=started[session_id], question_order=question_order)
+            )
     work_sample = None
     order: list[str] = []
     titles: dict[str, str] = {}
@@ -264,13 +271,13 @@ async def compute_scorecard(
         weights,
         work_sample,
         [
-            *indicators(records, order, titles, employer_thresholds((await employer_by_id(db, employer_id)).settings)),
+            *indicators(records, order, titles, limits.work_sample()),
             *voice,
         ],
         expects_interview=invitation.mode != InvitationMode.ASSESSMENT.value,
         expects_work_sample=invitation.mode != InvitationMode.INTERVIEW.value,
     )
-    return ComputedScorecard(card, session_ids, scoring, similarity)
+    return ComputedScorecard(card, session_ids, scoring, similarity, limits)
 
 
 def _reusable(latest: ScorecardRow | None, settings: Settings | None) -> LlmReply | None:
@@ -360,7 +367,9 @@ async def _store_scorecard(
 
 async def rescore(db: AsyncSession, employer_id: str, invitation_id: str) -> Rescore:
     """Recompute from stored inputs and set it beside the latest stored scorecard (nothing is written); the LLM's
-    stored reply, or its stored failure, and the stored look-for similarities are reused: no model is called."""
+    stored reply, or its stored failure, the stored look-for similarities and the integrity thresholds it was
+    computed with are reused: no model is called, and a later change of the employer's thresholds is no change
+    of this scorecard's inputs."""
     versions = await ResultsRepo(db, employer_id).scorecards(invitation_id)
     latest = versions[-1] if versions else None
     content = latest.content if latest is not None else {}
@@ -370,11 +379,12 @@ async def rescore(db: AsyncSession, employer_id: str, invitation_id: str) -> Res
         invitation_id,
         reuse_reply=stored_record(content, "llm_reply", LlmReply),
         reuse_similarity=stored_record(content, "look_for_similarity", LookForSimilarity),
+        thresholds=stored_record(content, "integrity_thresholds", IntegrityThresholds),
     )
     stored = canonical(latest.content) if latest is not None else None
     return Rescore(stored=stored, recomputed=canonical(computed.content()))
 
 
-def employer_thresholds(settings: dict[str, Any]) -> Thresholds:
+def employer_thresholds(settings: dict[str, Any]) -> IntegrityThresholds:
     """The employer's integrity thresholds (the defaults where none were set)."""
-    return Thresholds(**IntegrityThresholds.model_validate(settings.get("integrity", {})).model_dump())
+    return IntegrityThresholds.model_validate(settings.get("integrity", {}))

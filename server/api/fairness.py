@@ -4,8 +4,6 @@ adverse-impact report built from them (selection rates per group and the four-fi
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -28,7 +26,7 @@ router = APIRouter(prefix="/api", tags=["employer"])
 async def get_integrity_thresholds(db: Db, who: Caller) -> IntegrityThresholds:
     """The thresholds in force for this employer."""
     employer = await employer_by_id(db, who.employer_id)
-    return IntegrityThresholds(**asdict(employer_thresholds(employer.settings)))
+    return employer_thresholds(employer.settings)
 
 
 @router.put("/settings/integrity", response_model=IntegrityThresholds)

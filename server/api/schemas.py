@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
 from prompts.public import PublicPack, PublicScript
-from scoring.integrity import Thresholds
+from scoring.integrity import Thresholds, VoiceThresholds
 from server.store.models import InvitationMode, InvitationState, Role
 
 
@@ -362,13 +363,26 @@ class DeliveryOut(BaseModel):
 # --- employer settings -------------------------------------------------------------------------------
 
 _THRESHOLDS = Thresholds()
+_VOICE = VoiceThresholds()
 
 
 class IntegrityThresholds(Request):
-    """When an integrity indicator asks for a review rather than being noted (the rule: it never rejects)."""
+    """When an integrity indicator asks for a review rather than being noted (the rule: it never rejects): work
+    sample events, then voice signals of the interview."""
 
     tab_switches: int = Field(default=_THRESHOLDS.tab_switches, ge=1, le=100)
     focus_losses: int = Field(default=_THRESHOLDS.focus_losses, ge=1, le=100)
     paste_chars: int = Field(default=_THRESHOLDS.paste_chars, ge=1, le=100_000)
     timer_gap_ms: int = Field(default=_THRESHOLDS.timer_gap_ms, ge=1000, le=3_600_000)
     away_ms: int = Field(default=_THRESHOLDS.away_ms, ge=1000, le=3_600_000)
+    second_voice_ms: int = Field(default=_VOICE.second_voice_ms, ge=500, le=600_000)
+    read_aloud_pause_ms: int = Field(default=_VOICE.read_aloud_pause_ms, ge=1000, le=600_000)
+    dropout_ms: int = Field(default=_VOICE.dropout_ms, ge=500, le=600_000)
+
+    def work_sample(self) -> Thresholds:
+        """The thresholds of work-sample events."""
+        return Thresholds(**{f.name: getattr(self, f.name) for f in fields(Thresholds)})
+
+    def voice(self) -> VoiceThresholds:
+        """The thresholds of voice signals."""
+        return VoiceThresholds(**{f.name: getattr(self, f.name) for f in fields(VoiceThresholds)})

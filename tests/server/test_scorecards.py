@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.store import TurnRecord
+from agent.store import SessionEvent, TurnRecord
 from agent.store import Word as StoreWord
 from prompts.builtin import builtin_pack
 from scoring.grading.reference import reference_answer
 from scoring.transcript import find_quote, turns_from_dicts
+from server.scorecards import rescore
 from server.settings import Settings
 from server.store.repos.sessions import SessionRepo
 from server.voice import SqlSessionStore
@@ -20,8 +21,11 @@ from tests.scoring.test_interview import STRONG, STRONG_DELIVERY, interview
 PACK = builtin_pack()
 
 
-async def _interview_ends(live: LiveServer, tenant: Tenant, invitation_id: str) -> None:
-    """What a finished voice interview leaves behind, written through the store the live session uses."""
+async def _interview_ends(
+    live: LiveServer, tenant: Tenant, invitation_id: str, events: tuple[SessionEvent, ...] = ()
+) -> None:
+    """What a finished voice interview leaves behind (with ``events``, such as voice signals), written through the
+    store the live session uses."""
     async with live.services.sessions() as db:
         session = await SessionRepo(db, tenant.employer_id).open(invitation_id, "webrtc", live.services.clock())
         await db.commit()
@@ -32,6 +36,8 @@ async def _interview_ends(live: LiveServer, tenant: Tenant, invitation_id: str) 
     for turn in interview(STRONG, STRONG_DELIVERY):
         words = tuple(StoreWord(w.text, w.start_ms, w.end_ms) for w in turn.words)
         await store.save_turn(TurnRecord(turn.speaker, turn.text, turn.start_ms, turn.end_ms, words))
+    for event in events:
+        await store.save_event(event)
     await store.end("completed", completed=True)
 
 
@@ -124,3 +130,27 @@ async def test_integrity_asks_for_review_and_a_recompute_keeps_a_version_only_wh
     assert flagged["content"]["recommendation"] == "review"  # integrity asks for a person; it is never a risk
     assert "1 integrity indicator asks for review" in [r["text"] for r in flagged["content"]["reasons"]]
     assert flagged["content"]["overall"] == clean["content"]["overall"]
+
+
+async def test_the_employers_voice_thresholds_decide_whether_a_second_voice_asks_for_review(
+    live: LiveServer, tenant_a: Tenant
+) -> None:
+    world = await upload_builtin(live, tenant_a)
+    invitation = await invite(live, world, "interview+assessment", "Val Voices")
+    invitation_id = str(invitation["id"])
+    second_voice = SessionEvent("voice.second_speaker", 40_000, 41_500, {"question_id": "experience"})
+    await _interview_ends(live, tenant_a, invitation_id, (second_voice,))
+    noted = (await _scorecard(live, tenant_a, invitation_id))["content"]
+    sentence = "A second voice may be present from 0:40 to 0:41 (question 1)"
+    assert [(i["sentence"], i["severity"]) for i in noted["integrity"]] == [(sentence, "info")]  # 1.5 s < 2 s
+    async with live.client(headers=tenant_a.bearer()) as admin:
+        assert (await admin.get("/api/settings/integrity")).json()["second_voice_ms"] == 2_000
+        bad = await admin.put("/api/settings/integrity", json={"second_voice_ms": 100})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "body.second_voice_ms"
+        assert (await admin.put("/api/settings/integrity", json={"second_voice_ms": 1_000})).status_code == 200
+        async with live.services.sessions() as db:  # the stored card keeps the thresholds it was computed with
+            assert (await rescore(db, tenant_a.employer_id, invitation_id)).identical
+        flagged = (await admin.post(f"/api/invitations/{invitation_id}/scorecard")).json()["content"]
+    assert [(i["sentence"], i["severity"]) for i in flagged["integrity"]] == [(sentence, "review")]
+    assert "1 integrity indicator asks for review" in [r["text"] for r in flagged["reasons"]]
+    assert flagged["integrity_thresholds"]["second_voice_ms"] == 1_000
