@@ -4,6 +4,7 @@ VAD-gated stream that emits interim transcripts while the candidate is still spe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -122,11 +123,20 @@ class WhisperSTT(stt.STT[Any]):
     async def transcribe(self, samples: NDArray[np.int16], language: str | None = None) -> Transcript:
         """Decode on the STT thread pool, keeping the event loop free."""
         loop = asyncio.get_running_loop()
+        job = self._pool.submit(self.transcribe_samples, samples, language)
         self._decoding += 1
-        try:
-            return await loop.run_in_executor(self._pool, self.transcribe_samples, samples, language)
-        finally:
+        # Counted until the thread is done with it, even when the caller stops waiting (a cancelled interim).
+        job.add_done_callback(lambda _job: self._decoded(loop))
+        return await asyncio.wrap_future(job)
+
+    def _decoded(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the decoding thread: count the decode as done, on the loop that counted it."""
+
+        def done() -> None:
             self._decoding -= 1
+
+        with contextlib.suppress(RuntimeError):  # the loop closed first: nobody is counting any more
+            loop.call_soon_threadsafe(done)
 
     async def transcribe_interim(self, samples: NDArray[np.int16]) -> Transcript | None:
         """A caption decode, only when a decoder is free: an interim never queues, so an end-of-speech decode (of

@@ -624,7 +624,8 @@ def _answers(
 def similarity_inputs(
     turns: Sequence[Turn], script: InterviewScript, config: EmbeddedConfig | None = None
 ) -> SimilarityInputs:
-    """The answer sentences and look-for probes to embed for ``score_interview``'s similarity evidence."""
+    """The answer sentences, look-for examples and question texts to embed for ``score_interview``'s similarity
+    evidence."""
     config = config or EmbeddedConfig()
     ordered = sorted(turns, key=lambda t: t.seq)
     answers = _answers(ordered, script, attribute(ordered, script, config.question_match_threshold))

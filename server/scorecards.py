@@ -119,8 +119,8 @@ class ComputedScorecard:
 
 
 def stored_record(content: dict[str, Any], key: str, model: type[Record]) -> Record | None:
-    """A model's record kept in a stored scorecard's content under ``key`` (the LLM reply, the look-for
-    similarities), if there is a readable one."""
+    """A record kept in a stored scorecard's content under ``key`` (the LLM reply, the look-for similarities, the
+    integrity thresholds), if there is a readable one."""
     raw = content.get(key)
     if not isinstance(raw, dict):
         return None
