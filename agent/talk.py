@@ -19,6 +19,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from numpy.typing import NDArray
 
+from agent.transports.webrtc import release_audio_sooner
 from media.audio import Resampler
 
 RATE = 48_000
@@ -86,6 +87,11 @@ class VoiceClient:
 
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
+            # This client plays nothing: a frame counts as heard once decoded, without aiortc's 80 ms playback
+            # hold (the same one-frame release as the server's receiver).
+            for receiver in self.pc.getReceivers():
+                if receiver.track is track:
+                    release_audio_sooner(receiver)
             self._reader = asyncio.create_task(self._listen(track))
 
         await self.pc.setLocalDescription(await self.pc.createOffer())

@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import wave
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -43,6 +44,7 @@ import httpx
 import jiwer
 import numpy as np
 import uvicorn
+import yaml
 from pydantic import SecretStr
 from sqlalchemy import func, select
 from stand_ins import InstantInterviewerModel, PhoneLine, free_port, instant_interviewer_model
@@ -108,7 +110,6 @@ def speak(text: str, folder: Path, name: str) -> tuple[np.ndarray[Any, Any], int
     subprocess.run(["espeak-ng", "-s", "160", "-w", str(raw), text], check=True)
     trim = ["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"]
     subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out), *trim], check=True)
-    import wave
 
     with wave.open(str(out)) as wav:
         return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16), 16_000
@@ -134,8 +135,21 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
+NORMALIZE = jiwer.Compose(
+    [
+        jiwer.ToLowerCase(),
+        jiwer.RemovePunctuation(),
+        jiwer.RemoveMultipleSpaces(),
+        jiwer.Strip(),
+        jiwer.ReduceToListOfListOfWords(),
+    ]
+)
+PARAPHRASES = Path(__file__).parent / "data" / "lookfor_paraphrases.yaml"
+VOICES = ["en-us", "en", "en-us+m3", "en+f3"]
+
+
 def bench_stt(folder: Path) -> dict[str, Any]:
-    """Real-time factor and WER of faster-whisper on the fixed utterances."""
+    """Real-time factor and WER of faster-whisper (as shipped) on the fixed utterances."""
     paths = resolve_models()
     assert paths.stt_model_dir is not None
     whisper = WhisperSTT(STTOptions(model_dir=paths.stt_model_dir))
@@ -148,32 +162,68 @@ def bench_stt(folder: Path) -> dict[str, Any]:
         decodes.append(time.perf_counter() - started)
         rtfs.append(decodes[-1] / (len(samples) / rate))
         hyps.append(transcript.text)
-    # Where a decode's time goes: Whisper encodes a fixed 30 s window whatever the utterance's length.
-    model = whisper._whisper()
-    window = np.zeros((1, model.feature_extractor.mel_filters.shape[0], model.feature_extractor.nb_max_frames))
-    encodes = []
-    for _ in range(5):
-        started = time.perf_counter()
-        model.encode(window.astype(np.float32))
-        encodes.append(time.perf_counter() - started)
-    normalize = jiwer.Compose(
-        [
-            jiwer.ToLowerCase(),
-            jiwer.RemovePunctuation(),
-            jiwer.RemoveMultipleSpaces(),
-            jiwer.Strip(),
-            jiwer.ReduceToListOfListOfWords(),
-        ]
-    )
-    wer = jiwer.wer(ANSWERS, hyps, reference_transform=normalize, hypothesis_transform=normalize)
+    wer = jiwer.wer(ANSWERS, hyps, reference_transform=NORMALIZE, hypothesis_transform=NORMALIZE)
     return {
         "rtf_median": round(statistics.median(rtfs), 3),
         "rtf_max": round(max(rtfs), 3),
         "decode_p50_ms": round(statistics.median(decodes) * 1000),
-        "encoder_30s_window_p50_ms": round(statistics.median(encodes) * 1000),
         "wer": round(wer, 3),
         "utterances": len(ANSWERS),
     }
+
+
+def _sentences(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    values = node.values() if isinstance(node, dict) else node
+    return [s for value in values for s in _sentences(value)]
+
+
+def _end_kept(reference: str, hypothesis: str) -> bool:
+    """The answer's last word (or the one before it) is among the transcript's last three."""
+    ref, hyp = NORMALIZE(reference)[0], NORMALIZE(hypothesis)[0]
+    return bool(hyp) and any(word in hyp[-3:] for word in ref[-2:])
+
+
+def bench_stt_window(folder: Path, count: int) -> dict[str, Any]:
+    """The shipped encoder window (fitted to the utterance) against Whisper's fixed 30 s, in the same run.
+
+    Utterances: the look-for paraphrases and weak answers of ``bench/data/lookfor_paraphrases.yaml`` spoken by
+    espeak-ng in four voices at 140-190 words a minute, each followed by 0.1 s of silence (as a preflight decode
+    sees it). Decodes alternate between the two models so load affects both alike.
+    """
+    paths = resolve_models()
+    assert paths.stt_model_dir is not None
+    shipped = WhisperSTT(STTOptions(model_dir=paths.stt_model_dir))
+    full = WhisperSTT(STTOptions(model_dir=paths.stt_model_dir, window_s=30.0))
+    texts = _sentences(yaml.safe_load(PARAPHRASES.read_text())["questions"])[:count]
+    figures: dict[str, dict[str, list[Any]]] = {"shipped": {"ms": [], "hyp": []}, "full_30s": {"ms": [], "hyp": []}}
+    for i, text in enumerate(texts):
+        raw, wav = folder / "w.raw.wav", folder / "w.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", VOICES[i % 4], "-s", str(140 + 13 * i % 50), "-w", str(raw), text], check=True
+        )
+        trim = ["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"]
+        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav), *trim], check=True)
+        with wave.open(str(wav)) as clip:
+            samples = np.frombuffer(clip.readframes(clip.getnframes()), dtype=np.int16)
+        samples = np.concatenate([samples, np.zeros(1600, dtype=np.int16)])
+        for name, model in (("shipped", shipped), ("full_30s", full))[:: 1 if i % 2 else -1]:
+            started = time.perf_counter()
+            figures[name]["hyp"].append(model.transcribe_samples(samples).text)
+            figures[name]["ms"].append((time.perf_counter() - started) * 1000)
+    result: dict[str, Any] = {"utterances": len(texts), "window_s": shipped.options.window_s}
+    for name, got in figures.items():
+        result[name] = {
+            "decode_p50_ms": round(statistics.median(got["ms"])),
+            "decode_max_ms": round(max(got["ms"])),
+            "wer": round(
+                jiwer.wer(texts, got["hyp"], reference_transform=NORMALIZE, hypothesis_transform=NORMALIZE), 3
+            ),
+            "end_lost": sum(not _end_kept(t, h) for t, h in zip(texts, got["hyp"], strict=True)),
+        }
+    result["decode_ratio_p50"] = round(result["shipped"]["decode_p50_ms"] / result["full_30s"]["decode_p50_ms"], 2)
+    return result
 
 
 async def bench_tts() -> dict[str, Any]:
@@ -486,6 +536,7 @@ async def main(quick: bool) -> dict[str, Any]:
                 "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             },
             "stt": bench_stt(tmp),
+            "stt_window": bench_stt_window(tmp, 30 if quick else 200),
             "tts_first_audio": await bench_tts(),
         }
         async with instant_interviewer_model() as model:
@@ -514,6 +565,12 @@ async def main(quick: bool) -> dict[str, Any]:
                         "cut_offs": sum(c for _, _, c in runs)
                     }
                 results["concurrent_sessions"] = concurrency
+                whisper = (await stack.services.voice.models()).stt
+                results["stt_scheduling"] = {
+                    "preflight_decodes": whisper.preflights,
+                    "preflights_discarded_speech_resumed": whisper.preflights_discarded,
+                    "interims_skipped_decoder_busy": whisper.interims_skipped,
+                }
                 results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
             finally:
                 await stack.close()
@@ -532,9 +589,23 @@ def report(results: dict[str, Any]) -> None:
         f"STT (faster-whisper {Path(str(resolve_models().stt_model_dir)).name}, int8): RTF median {results['stt']['rtf_median']} "
         f"(max {results['stt']['rtf_max']}), WER {results['stt']['wer']:.1%} on {results['stt']['utterances']} espeak-ng utterances"
     )
+    window = results["stt_window"]
+    print(f"  a decode takes {results['stt']['decode_p50_ms']} ms (p50)")
     print(
-        f"  a decode takes {results['stt']['decode_p50_ms']} ms (p50), of which the encoder's fixed 30 s window "
-        f"{results['stt']['encoder_30s_window_p50_ms']} ms"
+        f"  encoder window fitted to the utterance (>= {window['window_s']} s) vs Whisper's 30 s, {window['utterances']} utterances:"
+    )
+    for name in ("shipped", "full_30s"):
+        got = window[name]
+        print(
+            f"    {name:9} decode p50 {got['decode_p50_ms']} ms (max {got['decode_max_ms']}), WER {got['wer']:.1%}, "
+            f"last words lost {got['end_lost']}"
+        )
+    print(f"    decode time ratio (p50): {window['decode_ratio_p50']}")
+    sched = results["stt_scheduling"]
+    print(
+        f"  over the whole run: {sched['preflight_decodes']} preflight decodes (at the first silent VAD window), "
+        f"{sched['preflights_discarded_speech_resumed']} discarded as speech resumed; "
+        f"{sched['interims_skipped_decoder_busy']} captions skipped while the decoder was busy"
     )
     print(f"TTS first audio (Piper): {_ms(results['tts_first_audio'])}")
     print(f"end of speech -> first agent audio, {results['rounds']} interleaved round(s), p50/p95 over all answers:")

@@ -39,7 +39,45 @@ class STTOptions:
     cpu_threads: int = 2
     workers: int = 1
     interim_interval_s: float = 1.0
-    preflight_silence_s: float = 0.09
+    preflight_silence_s: float = 0.03
+    # The encoder's window: at least window_s, else the utterance plus window_tail_s of padding (Whisper's own
+    # is always 30 s; window_s=30 restores it). See ``fit_window``.
+    window_s: float = 10.0
+    window_tail_s: float = 2.0
+
+
+FRAMES_PER_SECOND = 100  # Whisper's log-mel frames
+
+
+def fit_window(features: NDArray[np.float32], min_frames: int, tail_frames: int) -> NDArray[np.float32]:
+    """Whisper's encoder input cut from its fixed 30 s to what the utterance needs.
+
+    faster-whisper pads every segment's log-mel features to 3000 frames with zero columns (a real frame, even of
+    silence, is never all zeros after Whisper's normalisation), and the encoder's cost grows with the window: a
+    3-second answer spends ~70% of its decode encoding 27 s of padding. Here the window keeps the content, then
+    ``tail_frames`` of padding, and never shrinks below ``min_frames``: with a short window and no padding after the
+    speech, Whisper garbles or drops the last words (measured: utterance-length windows lost the end of a third of
+    the answers), while a window of at least 10 s transcribes as well as the full one (bench/voice_latency.py
+    reports both, word error rate and decode time, in the same run).
+    """
+    columns = features.shape[-1]
+    voiced = np.flatnonzero(np.any(features != 0, axis=tuple(range(features.ndim - 1))))
+    content = int(voiced[-1]) + 1 if voiced.size else 0
+    window = max(min_frames, content + tail_frames)
+    window += window % 2  # the encoder's first convolution halves the frames
+    return features[..., : min(columns, window)]
+
+
+class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster-whisper has no type hints
+    """A faster-whisper model whose encoder sees a window fitted to the utterance (``fit_window``)."""
+
+    def __init__(self, *args: Any, min_frames: int, tail_frames: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.min_frames = min_frames
+        self.tail_frames = tail_frames
+
+    def encode(self, features: np.ndarray) -> Any:  # type: ignore[type-arg]
+        return super().encode(fit_window(features, self.min_frames, self.tail_frames))
 
 
 @dataclass(frozen=True)
@@ -68,6 +106,8 @@ class WhisperSTT(stt.STT[Any]):
         self._pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="whisper")
         self._decoding = 0  # decodes submitted and not finished, across every stream of this process
         self.interims_skipped = 0
+        self.preflights = 0  # decodes started at a pause: used as the final, or discarded when speech resumed
+        self.preflights_discarded = 0
 
     @property
     def model(self) -> str:
@@ -84,8 +124,10 @@ class WhisperSTT(stt.STT[Any]):
     def _whisper(self) -> WhisperModel:
         with self._load_lock:
             if self._model is None:
-                self._model = WhisperModel(
+                self._model = WindowedWhisperModel(
                     str(self.options.model_dir),
+                    min_frames=round(self.options.window_s * FRAMES_PER_SECOND),
+                    tail_frames=round(self.options.window_tail_s * FRAMES_PER_SECOND),
                     device="cpu",
                     compute_type=self.options.compute_type,
                     cpu_threads=self.options.cpu_threads,
@@ -230,10 +272,12 @@ class WhisperStream(stt.RecognizeStream):
                     self._event_ch.send_nowait(stt.SpeechEvent(type=stt.SpeechEventType.START_OF_SPEECH))
                 elif ev.type == vad.VADEventType.INFERENCE_DONE and ev.speaking and utterance:
                     utterance.append(samples_of(ev))
-                    if ev.raw_accumulated_speech > 0:
+                    if ev.raw_accumulated_speech > 0 and preflight is not None:
                         preflight = None  # speech resumed: a preflight would miss it
+                        self._whisper.preflights_discarded += 1
                     elif preflight is None and ev.raw_accumulated_silence >= opts.preflight_silence_s:
                         preflight = asyncio.create_task(self._whisper.transcribe(np.concatenate(utterance)))
+                        self._whisper.preflights += 1
                     due = time.monotonic() - last_interim >= opts.interim_interval_s
                     idle = interim_task is None or interim_task.done()
                     if due and idle and ev.raw_accumulated_silence == 0:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from livekit.agents import tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from piper import PiperVoice, SynthesisConfig
@@ -19,6 +20,17 @@ from piper import PiperVoice, SynthesisConfig
 logger = logging.getLogger(__name__)
 
 _DONE = object()
+INAUDIBLE = 64  # int16 amplitude (-54 dBFS) below which Piper's output is silence to a listener
+LEAD_IN_S = 0.01
+
+
+def trim_lead_in(pcm: bytes, sample_rate: int) -> bytes:
+    """The audio from its first audible sample, less ``LEAD_IN_S``: Piper starts every utterance with 40-60 ms
+    of silence, which the candidate would wait through before hearing the reply."""
+    audible = np.flatnonzero(np.abs(np.frombuffer(pcm, dtype=np.int16)) > INAUDIBLE)
+    if not audible.size:
+        return pcm
+    return pcm[max(0, int(audible[0]) - round(sample_rate * LEAD_IN_S)) * 2 :]
 
 
 @dataclass(frozen=True)
@@ -53,11 +65,12 @@ class PiperTTS(tts.TTS[Any]):
         return "piper"
 
     def sentences_pcm(self, text: str) -> Iterator[bytes]:
-        """int16 PCM per sentence (blocking; call from a worker thread)."""
+        """int16 PCM per sentence (blocking; call from a worker thread). The first starts without Piper's
+        lead-in silence; the later ones keep theirs, which is the pause between sentences."""
         config = SynthesisConfig(length_scale=self.options.length_scale)
         with self._lock:
-            for chunk in self.voice.synthesize(text, syn_config=config):
-                yield chunk.audio_int16_bytes
+            for n, chunk in enumerate(self.voice.synthesize(text, syn_config=config)):
+                yield chunk.audio_int16_bytes if n else trim_lead_in(chunk.audio_int16_bytes, self.sample_rate)
 
     def synthesize(self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS) -> PiperStream:
         return PiperStream(self, text, conn_options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,8 @@ from livekit.agents import stt, vad
 
 from media.audio import Resampler, rms_dbfs
 from media.models import resolve_models
-from media.stt import STTOptions, WhisperSTT
-from media.tts import PiperTTS, TTSOptions
+from media.stt import STTOptions, WhisperSTT, fit_window
+from media.tts import INAUDIBLE, PiperTTS, TTSOptions
 from media.vad import VADOptions, WebRTCVAD
 from tests.media.speech import frames, join, read_wav, say, silence
 
@@ -101,6 +102,37 @@ async def test_stt_transcribes_synthesized_speech_with_word_times(whisper: Whisp
     assert times[-1][1] <= len(samples) / rate + 0.5
 
 
+def test_the_encoder_window_keeps_the_speech_and_never_shrinks_below_the_minimum() -> None:
+    features = np.zeros((1, 80, 3000), dtype=np.float32)
+    features[..., :350] = -0.8  # 3.5 s of log-mel content (silence is not zero after normalisation)
+    assert fit_window(features, 1000, 200).shape == (1, 80, 1000)
+    features[..., :2501] = -0.8
+    assert fit_window(features, 1000, 200).shape == (1, 80, 2702)  # content + tail, rounded up to even
+    features[..., :2950] = -0.8
+    assert fit_window(features[0], 1000, 200).shape == (80, 3000)  # never longer than Whisper's own window
+    assert fit_window(np.zeros((80, 3000), dtype=np.float32), 1000, 200).shape == (80, 1000)
+
+
+async def test_the_fitted_window_transcribes_like_whispers_full_window(whisper: WhisperSTT, models_dir: Path) -> None:
+    """The shipped (fitted) window against Whisper's fixed 30 s on the same speech: the words they share are timed
+    within 0.15 s of each other (a neighbour heard differently moves a boundary), so the quotes in a scorecard and
+    their timestamps do not depend on the speed-up."""
+    paths = resolve_models()
+    assert paths.stt_model_dir is not None
+    full = WhisperSTT(STTOptions(model_dir=paths.stt_model_dir, window_s=30.0))
+    samples, _rate = read_wav(say(ANSWER, models_dir / "window.wav"))
+    fitted, whole = await whisper.transcribe(samples), await full.transcribe(samples)
+    for word in ("guideline", "twice", "flag", "project", "lead"):
+        assert word in fitted.text.lower(), fitted.text
+    said = [w.lower().strip(".,") for w in fitted.words], [w.lower().strip(".,") for w in whole.words]
+    blocks = difflib.SequenceMatcher(a=said[0], b=said[1]).get_matching_blocks()
+    pairs = [(fitted.words[b.a + k], whole.words[b.b + k]) for b in blocks for k in range(b.size)]
+    assert len(pairs) >= 0.7 * len(whole.words), (fitted.text, whole.text)
+    for a, b in pairs:
+        assert abs(a.start_time - b.start_time) <= 0.15 and abs(a.end_time - b.end_time) <= 0.15, (a, b)
+    await full.aclose()
+
+
 async def test_stt_stream_gives_interim_then_final_for_one_utterance(whisper: WhisperSTT, models_dir: Path) -> None:
     long_answer = ANSWER + " Then I write the answer into our shared notes so the whole team labels it the same way."
     clip = join(
@@ -131,6 +163,20 @@ async def test_tts_speaks_non_silent_audio_of_plausible_duration(piper: PiperTTS
     words = len(text.split())
     assert words / 4.5 <= seconds <= words / 1.2  # between ~270 and ~70 words per minute
     assert rms_dbfs(pcm) > -35
+
+
+async def test_a_reply_starts_with_speech_not_pipers_lead_in_silence(piper: PiperTTS) -> None:
+    text = "Thank you. Next question."
+    chunks = [chunk async for chunk in piper.synthesize(text)]
+    pcm = np.concatenate([np.frombuffer(c.frame.data, dtype=np.int16) for c in chunks])
+    raw = [np.frombuffer(c.audio_int16_bytes, dtype=np.int16) for c in piper.voice.synthesize(text)]
+    first_audible = int(np.flatnonzero(np.abs(pcm) > INAUDIBLE)[0])
+    assert first_audible <= 0.011 * piper.sample_rate  # at most the 10 ms lead-in
+    # Piper's own output waits >= 30 ms before the first sentence; the pause before the second one is kept.
+    assert int(np.flatnonzero(np.abs(raw[0]) > INAUDIBLE)[0]) >= 0.03 * piper.sample_rate
+    assert len(raw[0]) + len(raw[1]) - len(pcm) == pytest.approx(
+        int(np.flatnonzero(np.abs(raw[0]) > INAUDIBLE)[0]) - first_audible, abs=piper.sample_rate // 100
+    )
 
 
 async def test_tts_round_trips_through_stt(piper: PiperTTS, whisper: WhisperSTT) -> None:
