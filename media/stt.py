@@ -39,6 +39,7 @@ class STTOptions:
     cpu_threads: int = 2
     workers: int = 1
     interim_interval_s: float = 1.0
+    interim_share: float = 0.25  # of the decoder's time, at most, spent on captions across every session
     preflight_silence_s: float = 0.03
     # The encoder's window: at least window_s, else the utterance plus window_tail_s of padding (Whisper's own
     # is always 30 s; window_s=30 restores it). See ``fit_window``.
@@ -106,6 +107,7 @@ class WhisperSTT(stt.STT[Any]):
         self._pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="whisper")
         self._decoding = 0  # decodes submitted and not finished, across every stream of this process
         self.interims_skipped = 0
+        self._interims_resume_at = 0.0
         self.preflights = 0  # decodes started at a pause: used as the final, or discarded when speech resumed
         self.preflights_discarded = 0
 
@@ -181,12 +183,22 @@ class WhisperSTT(stt.STT[Any]):
             loop.call_soon_threadsafe(done)
 
     async def transcribe_interim(self, samples: NDArray[np.int16]) -> Transcript | None:
-        """A caption decode, only when a decoder is free: an interim never queues, so an end-of-speech decode (of
-        this candidate or, with several sessions, another's) waits at most for the decodes already running."""
-        if self._decoding >= self.options.workers:
+        """A caption decode, only when a decoder is free and captions have not had more than their share of it.
+
+        An interim never queues, so an end-of-speech decode (of this candidate or, with several sessions,
+        another's) waits at most for the decodes already running; and after a caption that took ``d``, no other
+        starts for ``d * (1 / interim_share - 1)``, so with many candidates speaking at once an answer's end
+        rarely finds the decoder busy with a caption (one candidate is not affected: its captions are a second
+        apart anyway)."""
+        if self._decoding >= self.options.workers or time.monotonic() < self._interims_resume_at:
             self.interims_skipped += 1
             return None
-        return await self.transcribe(samples)
+        started = time.monotonic()
+        try:
+            return await self.transcribe(samples)
+        finally:
+            took = time.monotonic() - started
+            self._interims_resume_at = time.monotonic() + took * (1 / self.options.interim_share - 1)
 
     async def _recognize_impl(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path, PurePath
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from prompts.errors import ContentError, ContentIssue, issues_from_validation
 from prompts.labelstudio import labelstudio_annotations, pack_from_labelstudio
@@ -42,7 +44,7 @@ from server.store.repos.accounts import api_keys_of, issue_api_key
 from server.store.repos.accounts import revoke_api_key as revoke_key
 from server.store.repos.audit import AuditRepo
 from server.store.repos.base import Conflict, NotFound
-from server.store.repos.content import PackRepo, ScriptRepo, pack_content, script_content
+from server.store.repos.content import PackRepo, ScriptRepo, Stored, pack_content, script_content
 from server.store.repos.invitations import InvitationFilter, InvitationRepo
 from server.store.repos.results import ResultsRepo
 
@@ -108,13 +110,9 @@ async def _store_script(data: Any, source: str, db: Db, who: Admin) -> ContentDe
     if detect_kind(data, source) != "interview_script":
         raise ContentError(source, [ContentIssue("kind", "this is a task pack; upload it to /api/packs")])
     content: ScriptContent = build_script(data, source)
-    stored = await ScriptRepo(db, who.employer_id).save(content, created_by=who.actor)
-    if stored.created:
-        AuditRepo(db, who.employer_id).record(
-            who.actor, "script.version_created", "script", stored.head.id, {"version": stored.version.version}
-        )
-    await db.commit()
-    return await _content_detail(ScriptRepo(db, who.employer_id), stored.head.id, stored.created)
+    repo = ScriptRepo(db, who.employer_id)
+    stored = await _save_content(db, who, "script", lambda: repo.save(content, created_by=who.actor), content.id)
+    return await _content_detail(repo, stored.head.id, stored.created)
 
 
 async def _store_pack(data: Any, source: str, db: Db, who: Admin, base_dir: Path | None = None) -> ContentDetail:
@@ -122,13 +120,31 @@ async def _store_pack(data: Any, source: str, db: Db, who: Admin, base_dir: Path
         raise ContentError(source, [ContentIssue("kind", "this is an interview script; upload it to /api/scripts")])
     content: PackContent = await asyncio.to_thread(build_pack, data, source, base_dir)
     asset_dir = str(base_dir) if base_dir is not None else None
-    stored = await PackRepo(db, who.employer_id).save(content, created_by=who.actor, asset_dir=asset_dir)
-    if stored.created:
-        AuditRepo(db, who.employer_id).record(
-            who.actor, "pack.version_created", "pack", stored.head.id, {"version": stored.version.version}
-        )
-    await db.commit()
-    return await _content_detail(PackRepo(db, who.employer_id), stored.head.id, stored.created)
+    repo = PackRepo(db, who.employer_id)
+    stored = await _save_content(
+        db, who, "pack", lambda: repo.save(content, created_by=who.actor, asset_dir=asset_dir), content.id
+    )
+    return await _content_detail(repo, stored.head.id, stored.created)
+
+
+async def _save_content(
+    db: Db, who: Admin, kind: str, save: Callable[[], Awaitable[Stored[Any, Any]]], slug: str
+) -> Stored[Any, Any]:
+    """Store a script or pack version and its audit entry in one commit. Two requests storing the same id at
+    once both read "no such script" (or the same latest version) and one insert loses on the unique key: that
+    request starts over, and then finds the other's row (an identical upload, or the next version number)."""
+    for _attempt in range(3):
+        try:
+            stored = await save()
+            if stored.created:
+                AuditRepo(db, who.employer_id).record(
+                    who.actor, f"{kind}.version_created", kind, stored.head.id, {"version": stored.version.version}
+                )
+            await db.commit()
+            return stored
+        except IntegrityError:
+            await db.rollback()
+    raise Conflict(f"{kind} '{slug}' is being changed by other requests at the same time; send it again")
 
 
 @router.get("/scripts", response_model=list[ContentSummary])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import time
 from pathlib import Path
 
 import numpy as np
@@ -172,11 +173,8 @@ async def test_a_reply_starts_with_speech_not_pipers_lead_in_silence(piper: Pipe
     raw = [np.frombuffer(c.audio_int16_bytes, dtype=np.int16) for c in piper.voice.synthesize(text)]
     first_audible = int(np.flatnonzero(np.abs(pcm) > INAUDIBLE)[0])
     assert first_audible <= 0.011 * piper.sample_rate  # at most the 10 ms lead-in
-    # Piper's own output waits >= 30 ms before the first sentence; the pause before the second one is kept.
+    # Piper's own output waits >= 30 ms before its first sound (its durations vary from run to run: noise_w).
     assert int(np.flatnonzero(np.abs(raw[0]) > INAUDIBLE)[0]) >= 0.03 * piper.sample_rate
-    assert len(raw[0]) + len(raw[1]) - len(pcm) == pytest.approx(
-        int(np.flatnonzero(np.abs(raw[0]) > INAUDIBLE)[0]) - first_audible, abs=piper.sample_rate // 100
-    )
 
 
 async def test_tts_round_trips_through_stt(piper: PiperTTS, whisper: WhisperSTT) -> None:
@@ -198,3 +196,22 @@ async def test_an_interim_decode_is_skipped_while_the_decoder_is_busy(whisper: W
     assert (await final).text
     interim = await whisper.transcribe_interim(samples)  # the decoder is free again
     assert interim is not None and interim.text == (await final).text
+
+
+async def test_captions_get_at_most_their_share_of_the_decoder(models_dir: Path) -> None:
+    """After a caption that took d, the next waits d * 3 (a quarter of the decoder's time): with several
+    candidates speaking, an answer's end seldom finds the decoder busy with a caption. Finals are never held."""
+    paths = resolve_models()
+    assert paths.stt_model_dir is not None
+    whisper = WhisperSTT(STTOptions(model_dir=paths.stt_model_dir, interim_share=0.25))
+    spoken, rate = read_wav(say(ANSWER, models_dir / "share.wav"))
+    samples = Resampler(16_000).push(spoken, rate)
+    started = time.monotonic()
+    assert await whisper.transcribe_interim(samples) is not None
+    took = time.monotonic() - started
+    assert await whisper.transcribe_interim(samples) is None  # the decoder is free, but captions had their share
+    assert whisper.interims_skipped == 1
+    assert (await whisper.transcribe(samples)).text  # an end-of-speech decode is not rationed
+    await asyncio.sleep(max(0.0, started + took * 4 - time.monotonic()) + 0.05)
+    assert await whisper.transcribe_interim(samples) is not None
+    await whisper.aclose()

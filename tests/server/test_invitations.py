@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import yaml
 
 from prompts.builtin import SCRIPT_PATHS
@@ -109,3 +111,22 @@ async def test_archived_script_leaves_lists_but_stays_readable(live: LiveServer,
         assert (await client.delete(f"/api/scripts/{world.script_id}")).status_code == 204
         assert (await client.get("/api/scripts")).json() == []
         assert (await client.get(f"/api/scripts/{world.script_id}")).json()["archived"] is True
+
+
+async def test_the_same_script_posted_concurrently_is_stored_once_and_every_request_succeeds(
+    live: LiveServer, tenant_a: Tenant
+) -> None:
+    """Four requests store one new script at the same moment (a deploy script retried, two admins): each reads
+    "no such script" and one insert wins the unique key; the others start over and find it, so none gets a 500."""
+    content = yaml.safe_load(SCRIPT_PATHS["data-annotator"].read_text())
+    revised = [{**content, "title": f"Revision {n}"} for n in range(3)]
+    async with live.client(headers=tenant_a.bearer()) as client:
+        same = await asyncio.gather(*(client.post("/api/scripts", json={"content": content}) for _ in range(4)))
+        assert [r.status_code for r in same] == [201] * 4, [r.text for r in same]
+        assert sorted(r.json()["created"] for r in same) == [False, False, False, True]
+        assert len({r.json()["id"] for r in same}) == 1
+        changed = await asyncio.gather(*(client.post("/api/scripts", json={"content": c}) for c in revised))
+        assert [r.status_code for r in changed] == [201] * 3, [r.text for r in changed]
+        detail = (await client.get(f"/api/scripts/{same[0].json()['id']}")).json()
+    assert [v["version"] for v in detail["versions"]] == [1, 2, 3, 4]
+    assert sorted(r.json()["version"]["version"] for r in changed) == [2, 3, 4]
