@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.transcribe import Segment
 from livekit.agents import stt, utils, vad
 from livekit.agents.language import LanguageCode
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr, TimedString
@@ -91,6 +92,23 @@ class Transcript:
     duration_s: float
 
 
+def _transcript(segments: list[Segment], n_samples: int) -> Transcript:
+    """One utterance's segments as a Transcript, word times within the utterance."""
+    said = [w for segment in segments for w in segment.words or []]
+    duration = n_samples / SAMPLE_RATE
+
+    def within(t: float) -> float:  # Whisper may stretch the last word past the audio
+        return min(max(0.0, t), duration)
+
+    words = tuple(
+        TimedString(w.word.strip(), start_time=within(w.start), end_time=within(w.end), confidence=w.probability)
+        for w in said
+    )
+    text = " ".join(t for t in (segment.text.strip() for segment in segments) if t)
+    confidence = float(np.mean([w.probability for w in said])) if said else 0.0
+    return Transcript(text, words, confidence, duration)
+
+
 class WhisperSTT(stt.STT[Any]):
     """faster-whisper behind the livekit STT interface; one model per process, decoded off the event loop."""
 
@@ -148,24 +166,11 @@ class WhisperSTT(stt.STT[Any]):
             vad_filter=False,
             condition_on_previous_text=False,
         )
-        words: list[TimedString] = []
-        texts: list[str] = []
-        probabilities: list[float] = []
-        for segment in segments:
-            texts.append(segment.text.strip())
-            for word in segment.words or []:
-                words.append(
-                    TimedString(
-                        word.word.strip(), start_time=word.start, end_time=word.end, confidence=word.probability
-                    )
-                )
-                probabilities.append(word.probability)
-        text = " ".join(t for t in texts if t)
-        confidence = float(np.mean(probabilities)) if probabilities else 0.0
-        return Transcript(text, tuple(words), confidence, len(samples) / SAMPLE_RATE)
+        return _transcript(list(segments), len(samples))
 
     async def transcribe(self, samples: NDArray[np.int16], language: str | None = None) -> Transcript:
-        """Decode on the STT thread pool, keeping the event loop free."""
+        """Decode on the STT thread pool, keeping the event loop free; a cancelled call that has not started
+        never runs."""
         loop = asyncio.get_running_loop()
         job = self._pool.submit(self.transcribe_samples, samples, language)
         self._decoding += 1
@@ -285,7 +290,10 @@ class WhisperStream(stt.RecognizeStream):
                 elif ev.type == vad.VADEventType.INFERENCE_DONE and ev.speaking and utterance:
                     utterance.append(samples_of(ev))
                     if ev.raw_accumulated_speech > 0 and preflight is not None:
-                        preflight = None  # speech resumed: a preflight would miss it
+                        # Speech resumed: the preflight would miss it. Still queued, it never runs (several
+                        # sessions share the decoder); already running, it finishes unread.
+                        preflight.cancel()
+                        preflight = None
                         self._whisper.preflights_discarded += 1
                     elif preflight is None and ev.raw_accumulated_silence >= opts.preflight_silence_s:
                         preflight = asyncio.create_task(self._whisper.transcribe(np.concatenate(utterance)))
@@ -314,6 +322,8 @@ class WhisperStream(stt.RecognizeStream):
                         self._event_ch.send_nowait(final)
         finally:
             await utils.aio.cancel_and_wait(forwarder)
+            if preflight is not None:
+                preflight.cancel()
             if interim_task is not None:
                 await utils.aio.cancel_and_wait(interim_task)
             await vad_stream.aclose()
