@@ -562,7 +562,8 @@ async def main(quick: bool) -> dict[str, Any]:
                 for level in [1, 2] if quick else [1, 2, 4]:
                     runs = await asyncio.gather(*(run_path(stack, "webrtc", finished[:3]) for _ in range(level)))
                     concurrency[str(level)] = summary([lat for _, lats, _ in runs for lat in lats]) | {
-                        "cut_offs": sum(c for _, _, c in runs)
+                        "cut_offs": sum(c for _, _, c in runs),
+                        "stages": stage_summary([stack.interviews[invitation_id] for invitation_id, _, _ in runs]),
                     }
                 results["concurrent_sessions"] = concurrency
                 whisper = (await stack.services.voice.models()).stt
@@ -647,7 +648,9 @@ def report(results: dict[str, Any]) -> None:
         f"latency after them p50 {paused['latency'].get('p50_ms')} ms"
     )
     for level, s in results["concurrent_sessions"].items():
+        stages = ", ".join(f"{k} {v.get('p50_ms')}/{v.get('p95_ms')}" for k, v in s["stages"].items())
         print(f"{level} concurrent session(s): {_ms(s)}, cut-offs {s['cut_offs']} (n={s['n']})")
+        print(f"    stages p50/p95 ms: {stages}")
 
 
 if __name__ == "__main__":
