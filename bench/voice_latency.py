@@ -104,13 +104,14 @@ SCRIPT = {
 }
 
 
-def speak(text: str, folder: Path, name: str) -> tuple[np.ndarray[Any, Any], int]:
+def speak(
+    text: str, folder: Path, name: str, voice: str | None = None, speed: int = 160
+) -> tuple[np.ndarray[Any, Any], int]:
     """espeak-ng speech, trimmed of its own leading/trailing silence, as 16 kHz mono int16."""
     raw, out = folder / f"{name}.raw.wav", folder / f"{name}.wav"
-    subprocess.run(["espeak-ng", "-s", "160", "-w", str(raw), text], check=True)
+    subprocess.run(["espeak-ng", *(["-v", voice] if voice else []), "-s", str(speed), "-w", str(raw), text], check=True)
     trim = ["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"]
     subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out), *trim], check=True)
-
     with wave.open(str(out)) as wav:
         return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16), 16_000
 
@@ -199,14 +200,7 @@ def bench_stt_window(folder: Path, count: int) -> dict[str, Any]:
     texts = _sentences(yaml.safe_load(PARAPHRASES.read_text())["questions"])[:count]
     figures: dict[str, dict[str, list[Any]]] = {"shipped": {"ms": [], "hyp": []}, "full_30s": {"ms": [], "hyp": []}}
     for i, text in enumerate(texts):
-        raw, wav = folder / "w.raw.wav", folder / "w.wav"
-        subprocess.run(
-            ["espeak-ng", "-v", VOICES[i % 4], "-s", str(140 + 13 * i % 50), "-w", str(raw), text], check=True
-        )
-        trim = ["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"]
-        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav), *trim], check=True)
-        with wave.open(str(wav)) as clip:
-            samples = np.frombuffer(clip.readframes(clip.getnframes()), dtype=np.int16)
+        samples, _ = speak(text, folder, "window", voice=VOICES[i % 4], speed=140 + 13 * i % 50)
         samples = np.concatenate([samples, np.zeros(1600, dtype=np.int16)])
         for name, model in (("shipped", shipped), ("full_30s", full))[:: 1 if i % 2 else -1]:
             started = time.perf_counter()
