@@ -19,7 +19,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from numpy.typing import NDArray
 
-from agent.transports.webrtc import release_audio_sooner
+from agent.transports.webrtc import release_track_sooner
 from media.audio import Resampler
 
 RATE = 48_000
@@ -89,9 +89,7 @@ class VoiceClient:
         def _track(track: MediaStreamTrack) -> None:
             # This client plays nothing: a frame counts as heard once decoded, without aiortc's 80 ms playback
             # hold (the same one-frame release as the server's receiver).
-            for receiver in self.pc.getReceivers():
-                if receiver.track is track:
-                    release_audio_sooner(receiver)
+            release_track_sooner(self.pc, track)
             self._reader = asyncio.create_task(self._listen(track))
 
         await self.pc.setLocalDescription(await self.pc.createOffer())

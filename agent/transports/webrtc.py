@@ -45,6 +45,14 @@ def release_audio_sooner(receiver: RTCRtpReceiver, prefetch: int = INBOUND_AUDIO
     return True
 
 
+def release_track_sooner(pc: RTCPeerConnection, track: MediaStreamTrack) -> None:
+    """``release_audio_sooner`` on the receiver of a track that ``pc``'s "track" event has just announced (the
+    event fires while the remote description is applied, before any packet has arrived)."""
+    for receiver in pc.getReceivers():
+        if receiver.track is track:
+            release_audio_sooner(receiver)
+
+
 class InvalidOffer(ValueError):
     """The SDP offer could not be used (malformed, or without an audio section)."""
 
@@ -113,10 +121,7 @@ class WebRTCTransport:
         @self.pc.on("track")
         def _on_track(track: MediaStreamTrack) -> None:
             if track.kind == "audio" and self._reader is None:
-                # Fired while the offer is applied, before ICE connects: no packet has arrived yet.
-                for receiver in self.pc.getReceivers():
-                    if receiver.track is track:
-                        release_audio_sooner(receiver)
+                release_track_sooner(self.pc, track)
                 self._reader = asyncio.create_task(self._read(track))
 
         @self.pc.on("datachannel")
