@@ -16,7 +16,8 @@ Prints (and writes to bench/results/voice_latency.json):
 - cut-offs on answers with 0.5 / 1.0 / 1.5 s thinking pauses (agent audio while the candidate still talks);
 - STT real-time factor and word error rate (jiwer) on fixed espeak-ng utterances;
 - Piper time to first audio;
-- the WebRTC baseline's latency with 1, 2 and 4 concurrent sessions.
+- the WebRTC baseline's latency with 1, 2 and 4 candidates at once, each a process of its own
+  (``voice_clients.py``) answering different answers, and with four answering the same answers in step.
 Run ``python bench/voice_latency.py [--quick]`` (``--quick``: one round of three answers, no 4-session run);
 needs espeak-ng and sox (``make services`` installs them). The stand-ins for the model and the carrier are in
 ``bench/stand_ins.py``.
@@ -32,6 +33,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import wave
@@ -48,9 +50,9 @@ import yaml
 from pydantic import SecretStr
 from sqlalchemy import func, select
 from stand_ins import InstantInterviewerModel, PhoneLine, free_port, instant_interviewer_model
+from voice_clients import answer
 from websockets.asyncio.client import connect
 
-from agent.talk import VoiceClient
 from agent.transports.phone import PHONE_RATE
 from media.audio import Resampler
 from media.models import resolve_models
@@ -302,34 +304,9 @@ Session = tuple[str, list[float], int]  # invitation id, latencies (s), cut-offs
 
 
 async def one_session(base: str, key: str, clips: list[tuple[np.ndarray[Any, Any], int]]) -> Session:
-    """Answer each clip after the agent finishes; latencies from end of speech to first agent audio, and cut-offs."""
+    """One interview answered in this process: latencies from end of speech to first agent audio, and cut-offs."""
     invitation_id, token = await _invite(base, key)
-    client = VoiceClient()
-    await client.connect(base, token)
-    latencies, cutoffs = [], 0
-    try:
-        for index, (samples, rate) in enumerate(clips):
-            await client.wait_event("caption", count=index + 1, speaker="agent")
-            await client.wait_quiet(0.5)
-            started = time.monotonic()
-            client.mic.play(samples, rate)
-            await client.wait_event("caption", count=index + 2, speaker="agent")
-            while client.mic.playing:  # noqa: ASYNC110 (the mic track exposes only a flag)
-                await asyncio.sleep(0.02)
-            end_of_speech = client.mic.last_voiced_sent or time.monotonic()
-            if client.voiced_between(started, end_of_speech):
-                cutoffs += 1
-                continue
-            deadline = time.monotonic() + 10
-            while client.last_voiced() is None or (client.last_voiced() or 0) < end_of_speech:
-                if time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.01)
-            first = next((at for at, voiced in client.heard if voiced and at >= end_of_speech), None)
-            if first is not None:
-                latencies.append(first - end_of_speech)
-    finally:
-        await client.close()
+    latencies, cutoffs = await answer(base, token, clips)
     return invitation_id, latencies, cutoffs
 
 
@@ -470,6 +447,85 @@ async def run_path(stack: Stack, path: str, clips: list[tuple[np.ndarray[Any, An
     return session
 
 
+CLIENTS = Path(__file__).parent / "voice_clients.py"
+# The stand-in candidates run at a lower CPU priority than the server: real candidates' browsers have devices of
+# their own, while here four clients' Opus and RTP work (~0.1 core each) shares the server's 2 cores. A starved
+# client can only hear the agent later, never sooner, so this does not flatter the figures.
+CLIENT_NICENESS = 10
+
+
+def write_clips(folder: Path, clips: list[tuple[np.ndarray[Any, Any], int]]) -> list[Path]:
+    """The clips as WAV files, for client processes to play."""
+    paths = []
+    for index, (samples, rate) in enumerate(clips):
+        path = folder / f"clip{index}.wav"
+        with wave.open(str(path), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(rate)
+            wav.writeframes(samples.astype(np.int16).tobytes())
+        paths.append(path)
+    return paths
+
+
+async def client_process(base: str, token: str, clips: list[Path]) -> tuple[list[float], int]:
+    """One candidate answering in a process of its own (``voice_clients.py``, at ``CLIENT_NICENESS``), as a real
+    candidate's browser does its own Opus work: N clients in the server's process would load its event loop with N
+    clients' work."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(CLIENTS),
+        base,
+        token,
+        *map(str, clips),
+        stdout=asyncio.subprocess.PIPE,
+        preexec_fn=lambda: os.nice(CLIENT_NICENESS),
+    )
+    out, _ = await process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"{CLIENTS.name} exited with {process.returncode}")
+    answered = json.loads(out)
+    return answered["latencies"], answered["cut_offs"]
+
+
+# name → (candidates at once, whether each starts at a different answer)
+CONCURRENCY = {"1": (1, True), "2": (2, True), "4": (4, True), "4_same_answers": (4, False)}
+
+
+async def concurrent_sessions(stack: Stack, clips: list[Path], scenarios: list[str], rounds: int) -> dict[str, Any]:
+    """The baseline with several candidates at once, each in its own process, scenarios interleaved over the rounds.
+
+    Candidate k answers the clips starting at clip k (and wraps around), so their answers differ in length and
+    end at different moments, colliding now and then, as real candidates' do. ``4_same_answers`` is the worst
+    case: four candidates answering the same clip in step, so every answer of the four ends within a few frames
+    of the others' and all four need the decoder, then the voice, at once."""
+    runs: dict[str, list[Session]] = {name: [] for name in scenarios}
+    for _ in range(rounds):
+        for name in scenarios:
+            level, rotate = CONCURRENCY[name]
+            invitations = [await _invite(stack.base, stack.key) for _ in range(level)]
+            orders = [clips[k % len(clips) :] + clips[: k % len(clips)] if rotate else clips for k in range(level)]
+            answered = await asyncio.gather(
+                *(
+                    client_process(stack.base, token, order)
+                    for (_, token), order in zip(invitations, orders, strict=True)
+                )
+            )
+            for (invitation_id, _), (latencies, cutoffs) in zip(invitations, answered, strict=True):
+                await stack.services.voice.stop(invitation_id)
+                runs[name].append((invitation_id, latencies, cutoffs))
+    figures: dict[str, Any] = {}
+    for name, sessions in runs.items():
+        figures[name] = summary([lat for _, lats, _ in sessions for lat in lats]) | {
+            "cut_offs": sum(c for _, _, c in sessions),
+            "stages": stage_summary([stack.interviews[invitation_id] for invitation_id, _, _ in sessions]),
+        }
+    one = figures[scenarios[0]]
+    for name in scenarios[1:]:
+        figures[name] |= {f"ratio_{key}": ratio(figures[name], one, key) for key in ("p50_ms", "p95_ms")}
+    return figures
+
+
 async def compare_paths(
     stack: Stack, model: InstantInterviewerModel, clips: list[tuple[np.ndarray[Any, Any], int]], rounds: int
 ) -> dict[str, Any]:
@@ -510,7 +566,35 @@ async def compare_paths(
     return figures
 
 
-async def main(quick: bool) -> dict[str, Any]:
+async def single_sessions(
+    stack: Stack,
+    model: InstantInterviewerModel,
+    finished: list[tuple[np.ndarray[Any, Any], int]],
+    paused: list[tuple[np.ndarray[Any, Any], int]],
+    quick: bool,
+) -> dict[str, Any]:
+    """One candidate at a time: the three paths compared, then the answers with thinking pauses."""
+    rounds = 1 if quick else 3
+    paths = await compare_paths(stack, model, finished[:3] if quick else finished, rounds)
+    baseline = paths.pop("webrtc")
+    _, pause_latencies, pause_cutoffs = await run_path(stack, "webrtc", paused)
+    return {
+        "rounds": rounds,
+        "end_to_end": {k: v for k, v in baseline.items() if k not in ("stages", "cut_offs")},
+        "finished_answer_cut_offs": baseline["cut_offs"],
+        "stages": baseline["stages"],
+        "llm_path": paths["llm"],
+        "phone_path": paths["phone"],
+        "paused_answers": {
+            "answers": len(paused),
+            "pauses_s": [p for _, p, _ in PAUSED],
+            "cut_offs": pause_cutoffs,
+            "latency": summary(pause_latencies),
+        },
+    }
+
+
+async def main(quick: bool, concurrency_only: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         silence16 = lambda s: np.zeros(int(16_000 * s), dtype=np.int16)  # noqa: E731
@@ -529,37 +613,24 @@ async def main(quick: bool) -> dict[str, Any]:
                 "python": platform.python_version(),
                 "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             },
-            "stt": bench_stt(tmp),
-            "stt_window": bench_stt_window(tmp, 30 if quick else 200),
-            "tts_first_audio": await bench_tts(),
         }
+        if not concurrency_only:
+            results["stt"] = bench_stt(tmp)
+            results["stt_window"] = bench_stt_window(tmp, 30 if quick else 200)
+            results["tts_first_audio"] = await bench_tts()
         async with instant_interviewer_model() as model:
             stack = await _serve(tmp, model.url)
             try:
-                rounds = 1 if quick else 3
-                paths = await compare_paths(stack, model, finished[:3] if quick else finished, rounds)
-                baseline = paths.pop("webrtc")
-                results["rounds"] = rounds
-                results["end_to_end"] = {k: v for k, v in baseline.items() if k not in ("stages", "cut_offs")}
-                results["finished_answer_cut_offs"] = baseline["cut_offs"]
-                results["stages"] = baseline["stages"]
-                results["llm_path"] = paths["llm"]
-                results["phone_path"] = paths["phone"]
-                _, pause_latencies, pause_cutoffs = await run_path(stack, "webrtc", paused)
-                results["paused_answers"] = {
-                    "answers": len(paused),
-                    "pauses_s": [p for _, p, _ in PAUSED],
-                    "cut_offs": pause_cutoffs,
-                    "latency": summary(pause_latencies),
-                }
-                concurrency: dict[str, Any] = {}
-                for level in [1, 2] if quick else [1, 2, 4]:
-                    runs = await asyncio.gather(*(run_path(stack, "webrtc", finished[:3]) for _ in range(level)))
-                    concurrency[str(level)] = summary([lat for _, lats, _ in runs for lat in lats]) | {
-                        "cut_offs": sum(c for _, _, c in runs),
-                        "stages": stage_summary([stack.interviews[invitation_id] for invitation_id, _, _ in runs]),
-                    }
-                results["concurrent_sessions"] = concurrency
+                if concurrency_only:
+                    await run_path(stack, "webrtc", finished[:1])  # first-use work, unmeasured
+                else:
+                    results |= await single_sessions(stack, model, finished, paused, quick)
+                results["concurrent_sessions"] = await concurrent_sessions(
+                    stack,
+                    write_clips(tmp, finished[:3] if quick else finished),
+                    ["1", "2"] if quick else list(CONCURRENCY),
+                    1 if quick else 2,
+                )
                 whisper = (await stack.services.voice.models()).stt
                 results["stt_scheduling"] = {
                     "preflight_decodes": whisper.preflights,
@@ -577,9 +648,27 @@ def _ms(figures: dict[str, Any]) -> str:
 
 
 def report(results: dict[str, Any]) -> None:
-    """Print the figures as a readable table."""
-    e2e, llm, phone = results["end_to_end"], results["llm_path"], results["phone_path"]
+    """Print the figures as readable tables."""
     print(f"machine: {results['machine']}")
+    if "end_to_end" in results:
+        report_single(results)
+    print("several candidates at once (each a process of its own, at lower CPU priority than the server):")
+    for level, s in results["concurrent_sessions"].items():
+        stages = ", ".join(f"{k} {v.get('p50_ms')}/{v.get('p95_ms')}" for k, v in s["stages"].items())
+        ratios = f"; ratio to one: p50 {s['ratio_p50_ms']}, p95 {s['ratio_p95_ms']}" if "ratio_p50_ms" in s else ""
+        print(f"  {level}: {_ms(s)}{ratios}; cut-offs {s['cut_offs']} (n={s['n']})")
+        print(f"    stages p50/p95 ms: {stages}")
+    sched = results["stt_scheduling"]
+    print(
+        f"over the whole run: {sched['preflight_decodes']} preflight decodes (at the first silent VAD window), "
+        f"{sched['preflights_discarded_speech_resumed']} discarded as speech resumed; "
+        f"{sched['interims_skipped_decoder_busy']} captions skipped while the decoder was busy"
+    )
+
+
+def report_single(results: dict[str, Any]) -> None:
+    """The one-candidate figures."""
+    e2e, llm, phone = results["end_to_end"], results["llm_path"], results["phone_path"]
     print(
         f"STT (faster-whisper {Path(str(resolve_models().stt_model_dir)).name}, int8): RTF median {results['stt']['rtf_median']} "
         f"(max {results['stt']['rtf_max']}), WER {results['stt']['wer']:.1%} on {results['stt']['utterances']} espeak-ng utterances"
@@ -596,12 +685,6 @@ def report(results: dict[str, Any]) -> None:
             f"last words lost {got['end_lost']}"
         )
     print(f"    decode time ratio (p50): {window['decode_ratio_p50']}")
-    sched = results["stt_scheduling"]
-    print(
-        f"  over the whole run: {sched['preflight_decodes']} preflight decodes (at the first silent VAD window), "
-        f"{sched['preflights_discarded_speech_resumed']} discarded as speech resumed; "
-        f"{sched['interims_skipped_decoder_busy']} captions skipped while the decoder was busy"
-    )
     print(f"TTS first audio (Piper): {_ms(results['tts_first_audio'])}")
     print(f"end of speech -> first agent audio, {results['rounds']} interleaved round(s), p50/p95 over all answers:")
     print(
@@ -641,18 +724,21 @@ def report(results: dict[str, Any]) -> None:
         f"thinking pauses {paused['pauses_s']} s: {paused['cut_offs']} cut-off(s) in {paused['answers']} answers; "
         f"latency after them p50 {paused['latency'].get('p50_ms')} ms"
     )
-    for level, s in results["concurrent_sessions"].items():
-        stages = ", ".join(f"{k} {v.get('p50_ms')}/{v.get('p95_ms')}" for k, v in s["stages"].items())
-        print(f"{level} concurrent session(s): {_ms(s)}, cut-offs {s['cut_offs']} (n={s['n']})")
-        print(f"    stages p50/p95 ms: {stages}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one round of three answers and no 4-session run")
+    parser.add_argument(
+        "--concurrency-only",
+        action="store_true",
+        help="only the 1/2/4-session figures (not written to the results file)",
+    )
     args = parser.parse_args()
-    figures = asyncio.run(main(args.quick))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    figures = asyncio.run(main(args.quick, args.concurrency_only))
+    if not args.concurrency_only:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     report(figures)
-    print(f"wrote {RESULTS}")
+    if not args.concurrency_only:
+        print(f"wrote {RESULTS}")

@@ -23,6 +23,7 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConn
 from numpy.typing import NDArray
 
 from media.audio import Resampler, int16_to_float32
+from media.model_queue import ModelQueue, Urgency
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ class STTOptions:
     compute_type: str = "int8"
     beam_size: int = 1
     cpu_threads: int = 2
-    workers: int = 1
     interim_interval_s: float = 1.0
     interim_share: float = 0.25  # of the decoder's time, at most, spent on captions across every session
     preflight_silence_s: float = 0.03
@@ -122,7 +122,9 @@ class WhisperSTT(stt.STT[Any]):
         self._vad = vad_detector
         self._model: WhisperModel | None = None
         self._load_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="whisper")
+        self.turns = ModelQueue()  # one decode at a time, a transcript before a caption
+        # Threads that wait for a turn, then decode: one per decode in flight (a few per live session).
+        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="whisper")
         self._decoding = 0  # decodes submitted and not finished, across every stream of this process
         self.interims_skipped = 0
         self._interims_resume_at = 0.0
@@ -151,7 +153,6 @@ class WhisperSTT(stt.STT[Any]):
                     device="cpu",
                     compute_type=self.options.compute_type,
                     cpu_threads=self.options.cpu_threads,
-                    num_workers=self.options.workers,
                     local_files_only=True,
                 )
             return self._model
@@ -168,15 +169,30 @@ class WhisperSTT(stt.STT[Any]):
         )
         return _transcript(list(segments), len(samples))
 
-    async def transcribe(self, samples: NDArray[np.int16], language: str | None = None) -> Transcript:
-        """Decode on the STT thread pool, keeping the event loop free; a cancelled call that has not started
-        never runs."""
+    async def transcribe(
+        self, samples: NDArray[np.int16], language: str | None = None, urgency: Urgency = Urgency.TRANSCRIPT
+    ) -> Transcript:
+        """Decode in a worker thread when this ``urgency`` has its turn on the model, keeping the event loop
+        free; a call cancelled before its turn never decodes."""
         loop = asyncio.get_running_loop()
-        job = self._pool.submit(self.transcribe_samples, samples, language)
+        abandoned = threading.Event()
+        job = self._pool.submit(self._decode_in_turn, samples, language, urgency, abandoned)
         self._decoding += 1
         # Counted until the thread is done with it, even when the caller stops waiting (a cancelled interim).
         job.add_done_callback(lambda _job: self._decoded(loop))
-        return await asyncio.wrap_future(job)
+        try:
+            transcript = await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            abandoned.set()
+            raise
+        assert transcript is not None  # only an abandoned decode has none
+        return transcript
+
+    def _decode_in_turn(
+        self, samples: NDArray[np.int16], language: str | None, urgency: Urgency, abandoned: threading.Event
+    ) -> Transcript | None:
+        with self.turns.turn(urgency):
+            return None if abandoned.is_set() else self.transcribe_samples(samples, language)
 
     def _decoded(self, loop: asyncio.AbstractEventLoop) -> None:
         """On the decoding thread: count the decode as done, on the loop that counted it."""
@@ -188,19 +204,19 @@ class WhisperSTT(stt.STT[Any]):
             loop.call_soon_threadsafe(done)
 
     async def transcribe_interim(self, samples: NDArray[np.int16]) -> Transcript | None:
-        """A caption decode, only when a decoder is free and captions have not had more than their share of it.
+        """A caption decode, only when the decoder is free and captions have not had more than their share of it.
 
         An interim never queues, so an end-of-speech decode (of this candidate or, with several sessions,
         another's) waits at most for the decodes already running; and after a caption that took ``d``, no other
         starts for ``d * (1 / interim_share - 1)``, so with many candidates speaking at once an answer's end
         rarely finds the decoder busy with a caption (one candidate is not affected: its captions are a second
         apart anyway)."""
-        if self._decoding >= self.options.workers or time.monotonic() < self._interims_resume_at:
+        if self._decoding or time.monotonic() < self._interims_resume_at:
             self.interims_skipped += 1
             return None
         started = time.monotonic()
         try:
-            return await self.transcribe(samples)
+            return await self.transcribe(samples, urgency=Urgency.CAPTION)
         finally:
             took = time.monotonic() - started
             self._interims_resume_at = time.monotonic() + took * (1 / self.options.interim_share - 1)

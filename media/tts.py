@@ -4,24 +4,42 @@ first sentence plays while the rest is still being synthesized."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import logging
 import threading
 import uuid
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnxruntime
 from livekit.agents import tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
-from piper import PiperVoice, SynthesisConfig
+from piper import PiperConfig, PiperVoice, SynthesisConfig
+
+from media.model_queue import ModelQueue, Urgency
 
 logger = logging.getLogger(__name__)
 
 _DONE = object()
 INAUDIBLE = 64  # int16 amplitude (-54 dBFS) below which Piper's output is silence to a listener
 LEAD_IN_S = 0.01
+
+# How many texts the current reply has synthesized. livekit's StreamAdapter synthesizes a reply sentence by
+# sentence, one after another, from a task of its own whose context starts without this variable; so the first
+# ``synthesize`` in a context is a reply's first sentence, the one the candidate waits for.
+_reply_texts: ContextVar[itertools.count[int]] = ContextVar("reply_texts")
+
+
+def _first_of_reply() -> bool:
+    counter = _reply_texts.get(None)
+    if counter is None:
+        _reply_texts.set(counter := itertools.count())
+    return next(counter) == 0
 
 
 def trim_lead_in(pcm: bytes, sample_rate: int) -> bytes:
@@ -31,6 +49,21 @@ def trim_lead_in(pcm: bytes, sample_rate: int) -> bytes:
     if not audible.size:
         return pcm
     return pcm[max(0, int(audible[0]) - round(sample_rate * LEAD_IN_S)) * 2 :]
+
+
+def load_voice(model_path: Path) -> PiperVoice:
+    """A Piper voice (``model_path`` and its ``.json`` config, as ``PiperVoice.load`` reads them) whose ONNX
+    session does not spin-wait between operations.
+
+    onnxruntime's worker threads spin for a while after each operation by default, which on a small machine takes
+    the CPU from a Whisper decode running at the same time (another candidate's answer). Measured on 2 cores, a
+    decode took 1.9x its time alone while Piper synthesized with spinning, 1.2x without; Piper alone is ~8% slower.
+    """
+    options = onnxruntime.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    config = json.loads(Path(f"{model_path}.json").read_text(encoding="utf-8"))
+    session = onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+    return PiperVoice(session=session, config=PiperConfig.from_dict(config))
 
 
 @dataclass(frozen=True)
@@ -45,7 +78,7 @@ class PiperTTS(tts.TTS[Any]):
     """Piper voice behind the livekit TTS interface; the voice is loaded once and shared."""
 
     def __init__(self, options: TTSOptions) -> None:
-        voice = PiperVoice.load(str(options.voice_path))
+        voice = load_voice(options.voice_path)
         super().__init__(
             capabilities=tts.TTSCapabilities(streaming=False),
             sample_rate=voice.config.sample_rate,
@@ -53,8 +86,8 @@ class PiperTTS(tts.TTS[Any]):
         )
         self.options = options
         self.voice = voice
-        # onnxruntime sessions are not safe to drive from several threads at once.
-        self._lock = threading.Lock()
+        # One sentence at a time (Piper is not thread-safe), the first of a reply before the later of any.
+        self.turns = ModelQueue()
 
     @property
     def model(self) -> str:
@@ -64,24 +97,30 @@ class PiperTTS(tts.TTS[Any]):
     def provider(self) -> str:
         return "piper"
 
-    def sentences_pcm(self, text: str) -> Iterator[bytes]:
-        """int16 PCM per sentence (blocking; call from a worker thread). The first starts without Piper's
-        lead-in silence; the later ones keep theirs, which is the pause between sentences."""
+    def sentences_pcm(self, text: str, first_of_reply: bool = True) -> Iterator[bytes]:
+        """int16 PCM per sentence (blocking; call from a worker thread), each synthesized in a turn on the voice:
+        a reply's first sentence is urgent, the rest can wait while it plays. The first starts
+        without Piper's lead-in silence; the later ones keep theirs, which is the pause between sentences."""
         config = SynthesisConfig(length_scale=self.options.length_scale)
-        with self._lock:
-            for n, chunk in enumerate(self.voice.synthesize(text, syn_config=config)):
-                yield chunk.audio_int16_bytes if n else trim_lead_in(chunk.audio_int16_bytes, self.sample_rate)
+        sentences = iter(self.voice.synthesize(text, syn_config=config))  # lazy: phonemizes at the first step
+        for n in itertools.count():
+            with self.turns.turn(Urgency.FIRST_AUDIO if first_of_reply and n == 0 else Urgency.MORE_AUDIO):
+                chunk = next(sentences, None)
+            if chunk is None:
+                return
+            yield chunk.audio_int16_bytes if n else trim_lead_in(chunk.audio_int16_bytes, self.sample_rate)
 
     def synthesize(self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS) -> PiperStream:
-        return PiperStream(self, text, conn_options)
+        return PiperStream(self, text, conn_options, first_of_reply=_first_of_reply())
 
 
 class PiperStream(tts.ChunkedStream):
     """Synthesizes in a worker thread and pushes each sentence's audio as soon as it exists."""
 
-    def __init__(self, piper: PiperTTS, text: str, conn_options: APIConnectOptions) -> None:
+    def __init__(self, piper: PiperTTS, text: str, conn_options: APIConnectOptions, first_of_reply: bool) -> None:
         super().__init__(tts=piper, input_text=text, conn_options=conn_options)
         self._piper = piper
+        self._first_of_reply = first_of_reply
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         output_emitter.initialize(
@@ -96,7 +135,7 @@ class PiperStream(tts.ChunkedStream):
 
         def produce() -> None:
             try:
-                for pcm in self._piper.sentences_pcm(self.input_text):
+                for pcm in self._piper.sentences_pcm(self.input_text, self._first_of_reply):
                     if stop.is_set():
                         return
                     loop.call_soon_threadsafe(queue.put_nowait, pcm)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import threading
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
 import pytest
-from livekit.agents import stt, vad
+from livekit.agents import stt, tts, vad
+from numpy.typing import NDArray
 
 from media.audio import Resampler, rms_dbfs
+from media.model_queue import ModelQueue, Urgency
 from media.models import resolve_models
-from media.stt import STTOptions, WhisperSTT, fit_window
+from media.stt import STTOptions, Transcript, WhisperSTT, fit_window
 from media.tts import INAUDIBLE, PiperTTS, TTSOptions
 from media.vad import VADOptions, WebRTCVAD
 from tests.media.speech import frames, join, read_wav, say, silence
@@ -214,4 +218,71 @@ async def test_captions_get_at_most_their_share_of_the_decoder(models_dir: Path)
     assert (await whisper.transcribe(samples)).text  # an end-of-speech decode is not rationed
     await asyncio.sleep(max(0.0, started + took * 4 - time.monotonic()) + 0.05)
     assert await whisper.transcribe_interim(samples) is not None
+    await whisper.aclose()
+
+
+class _SeenTurns(ModelQueue):
+    """The model's real queue, remembering the urgency of every turn taken."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Urgency] = []
+
+    def turn(self, urgency: Urgency) -> AbstractContextManager[None]:
+        self.seen.append(urgency)
+        return super().turn(urgency)
+
+
+async def test_a_replys_first_sentence_is_urgent_and_its_later_sentences_are_not(piper: PiperTTS) -> None:
+    """Through livekit's StreamAdapter, as AgentSession drives a non-streaming TTS: the adapter synthesizes a
+    reply's sentences one by one, Piper splits each further; only the reply's very first is urgent."""
+    piper.turns = seen = _SeenTurns()
+    adapter = tts.StreamAdapter(tts=piper)
+    for reply in range(2):
+        stream = adapter.stream()
+        stream.push_text("Thank you for that answer. Question number two is about your process. Please tell me more.")
+        stream.end_input()
+        frames = [ev.frame async for ev in stream]
+        await stream.aclose()
+        assert frames, f"reply {reply} made no audio"
+        first, *later = seen.seen
+        assert first == Urgency.FIRST_AUDIO and later and all(u == Urgency.MORE_AUDIO for u in later), seen.seen
+        seen.seen.clear()
+    await adapter.aclose()
+
+
+async def test_a_decode_cancelled_before_its_turn_never_runs(models_dir: Path) -> None:
+    """A preflight discarded while it waits behind other candidates' decodes costs the decoder nothing."""
+    decoded: list[int] = []
+
+    class CountingWhisper(WhisperSTT):
+        def transcribe_samples(self, samples: NDArray[np.int16], language: str | None = None) -> Transcript:
+            decoded.append(len(samples))
+            return super().transcribe_samples(samples, language)
+
+    paths = resolve_models()
+    assert paths.stt_model_dir is not None
+    whisper = CountingWhisper(STTOptions(model_dir=paths.stt_model_dir))
+    spoken, rate = read_wav(say(ANSWER, models_dir / "cancelled.wav"))
+    samples = Resampler(16_000).push(spoken, rate)
+    held, release = threading.Event(), threading.Event()
+
+    def other_candidates_decode() -> None:
+        with whisper.turns.turn(Urgency.TRANSCRIPT):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=other_candidates_decode)
+    holder.start()
+    assert await asyncio.to_thread(held.wait, 10)
+    waiting = asyncio.create_task(whisper.transcribe(samples))
+    while whisper.turns.waiting == 0:  # noqa: ASYNC110 (the queue is polled from the loop)
+        await asyncio.sleep(0.005)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    release.set()
+    holder.join(10)
+    after = await whisper.transcribe(samples)  # runs once the abandoned one has given up its turn
+    assert after.text and decoded == [len(samples)]
     await whisper.aclose()

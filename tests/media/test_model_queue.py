@@ -1,0 +1,67 @@
+"""Turns on a shared model: the most urgent waiting job goes next, equals in arrival order (real threads)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from media.model_queue import ModelQueue, Urgency
+
+
+def _until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_the_most_urgent_waiting_job_goes_next_and_equals_keep_their_order() -> None:
+    turns = ModelQueue()
+    done: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def job(name: str, urgency: Urgency) -> None:
+        with turns.turn(urgency):
+            if name == "running":
+                started.set()
+                release.wait(10)
+            done.append(name)
+
+    threads = [threading.Thread(target=job, args=("running", Urgency.CAPTION))]
+    threads[0].start()
+    assert started.wait(10)
+    arrivals = [
+        ("later sentence", Urgency.MORE_AUDIO),
+        ("first sentence A", Urgency.FIRST_AUDIO),
+        ("caption", Urgency.CAPTION),
+        ("transcript", Urgency.TRANSCRIPT),
+        ("first sentence B", Urgency.FIRST_AUDIO),
+    ]
+    for count, (name, urgency) in enumerate(arrivals, 1):
+        threads.append(threading.Thread(target=job, args=(name, urgency)))
+        threads[-1].start()
+        _until(lambda count=count: turns.waiting == count)  # in line, behind the running job
+    assert done == []  # a running job is never interrupted
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert done == ["running", "transcript", "first sentence A", "first sentence B", "later sentence", "caption"]
+    assert turns.waiting == 0
+
+
+def test_a_job_that_raises_gives_up_its_turn() -> None:
+    turns = ModelQueue()
+    try:
+        with turns.turn(Urgency.TRANSCRIPT):
+            raise RuntimeError("model failed")
+    except RuntimeError:
+        pass
+    finished = threading.Event()
+
+    def next_job() -> None:
+        with turns.turn(Urgency.CAPTION):
+            finished.set()
+
+    threading.Thread(target=next_job).start()
+    assert finished.wait(10)
