@@ -97,15 +97,18 @@ class PiperTTS(tts.TTS[Any]):
     def provider(self) -> str:
         return "piper"
 
-    def sentences_pcm(self, text: str, first_of_reply: bool = True) -> Iterator[bytes]:
+    def sentences_pcm(
+        self, text: str, first_of_reply: bool = True, stopped: threading.Event | None = None
+    ) -> Iterator[bytes]:
         """int16 PCM per sentence (blocking; call from a worker thread), each synthesized in a turn on the voice:
-        a reply's first sentence is urgent, the rest can wait while it plays. The first starts
-        without Piper's lead-in silence; the later ones keep theirs, which is the pause between sentences."""
+        a reply's first sentence is urgent, the rest can wait while it plays; none once ``stopped`` is set (the
+        candidate interrupted while it waited). The first starts without Piper's lead-in silence; the later ones
+        keep theirs, which is the pause between sentences."""
         config = SynthesisConfig(length_scale=self.options.length_scale)
         sentences = iter(self.voice.synthesize(text, syn_config=config))  # lazy: phonemizes at the first step
         for n in itertools.count():
             with self.turns.turn(Urgency.FIRST_AUDIO if first_of_reply and n == 0 else Urgency.MORE_AUDIO):
-                chunk = next(sentences, None)
+                chunk = None if stopped is not None and stopped.is_set() else next(sentences, None)
             if chunk is None:
                 return
             yield chunk.audio_int16_bytes if n else trim_lead_in(chunk.audio_int16_bytes, self.sample_rate)
@@ -135,9 +138,7 @@ class PiperStream(tts.ChunkedStream):
 
         def produce() -> None:
             try:
-                for pcm in self._piper.sentences_pcm(self.input_text, self._first_of_reply):
-                    if stop.is_set():
-                        return
+                for pcm in self._piper.sentences_pcm(self.input_text, self._first_of_reply, stop):
                     loop.call_soon_threadsafe(queue.put_nowait, pcm)
             except Exception as exc:  # surfaced to the session as a TTS error
                 loop.call_soon_threadsafe(queue.put_nowait, exc)

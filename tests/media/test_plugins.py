@@ -251,6 +251,16 @@ async def test_a_replys_first_sentence_is_urgent_and_its_later_sentences_are_not
     await adapter.aclose()
 
 
+def test_a_reply_stopped_by_the_candidate_synthesizes_no_further_sentence(piper: PiperTTS) -> None:
+    stopped = threading.Event()
+    sentences = piper.sentences_pcm(
+        "Thank you for that answer. The next question is about your process.", True, stopped
+    )
+    first = next(sentences)
+    stopped.set()  # barge-in: the rest would wait for a turn on the shared voice and be thrown away
+    assert first and list(sentences) == []
+
+
 async def test_a_decode_cancelled_before_its_turn_never_runs(models_dir: Path) -> None:
     """A preflight discarded while it waits behind other candidates' decodes costs the decoder nothing."""
     decoded: list[int] = []
