@@ -230,7 +230,9 @@ async def test_a_receiver_failing_twice_gets_the_delivery_on_the_third_attempt_w
     assert row["log"][0]["error"] == "receiver answered HTTP 500"
     at = [datetime.fromisoformat(a["at"]) for a in row["log"]]
     gaps = [(b - a).total_seconds() for a, b in pairwise(at)]
-    assert gaps[0] >= BACKOFF_BASE_S and gaps[1] >= 2 * BACKOFF_BASE_S and gaps[1] > gaps[0], gaps
+    # Never early: the second wait is at least twice the base (the schedule itself is backoff_s, tested above).
+    # The dispatcher's polling and a loaded machine can stretch either gap, so their order is not asserted.
+    assert gaps[0] >= BACKOFF_BASE_S and gaps[1] >= 2 * BACKOFF_BASE_S, gaps
 
     assert len(receiver.received) == 3
     assert {r.headers["x-gaia-delivery"] for r in receiver.received} == {queued["id"]}  # one id to dedupe on
