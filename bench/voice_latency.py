@@ -57,7 +57,7 @@ from agent.transports.phone import PHONE_RATE
 from media.audio import Resampler
 from media.models import resolve_models
 from media.stt import STTOptions, WhisperSTT
-from media.tts import PiperTTS, TTSOptions
+from media.tts import PiperTTS, SpeechCache, TTSOptions
 from server.app import create_app
 from server.phone import access_code
 from server.services import Services, secret_key, start_services
@@ -488,8 +488,30 @@ async def client_process(base: str, token: str, clips: list[Path]) -> tuple[list
     return answered["latencies"], answered["cut_offs"]
 
 
-# name → (candidates at once, whether each starts at a different answer)
-CONCURRENCY = {"1": (1, True), "2": (2, True), "4": (4, True), "4_same_answers": (4, False)}
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """Candidates at once; whether each starts at a different answer; whether the agent's lines said before play
+    from the TTS's cache (as in production) or are all synthesized anew."""
+
+    candidates: int
+    rotate: bool = True
+    speech_cache: bool = True
+
+
+CONCURRENCY = {
+    "1": Scenario(1),
+    "2": Scenario(2),
+    "4": Scenario(4),
+    "4_same_answers": Scenario(4, rotate=False),
+    "1_no_speech_cache": Scenario(1, speech_cache=False),
+    "4_no_speech_cache": Scenario(4, speech_cache=False),
+}
+
+
+def baseline_of(name: str, scenarios: list[str]) -> str | None:
+    """The one-candidate scenario ``name`` is compared with: the same cache setting."""
+    cache = CONCURRENCY[name].speech_cache
+    return next((s for s in scenarios if CONCURRENCY[s].candidates == 1 and CONCURRENCY[s].speech_cache == cache), None)
 
 
 async def concurrent_sessions(stack: Stack, clips: list[Path], scenarios: list[str], rounds: int) -> dict[str, Any]:
@@ -498,31 +520,45 @@ async def concurrent_sessions(stack: Stack, clips: list[Path], scenarios: list[s
     Candidate k answers the clips starting at clip k (and wraps around), so their answers differ in length and
     end at different moments, colliding now and then, as real candidates' do. ``4_same_answers`` is the worst
     case: four candidates answering the same clip in step, so every answer of the four ends within a few frames
-    of the others' and all four need the decoder, then the voice, at once."""
+    of the others' and all four need the decoder, then the voice, at once. The bench's interviewer says the same
+    lines to every candidate, as a script does, so most of its lines play from the TTS's cache; the
+    ``no_speech_cache`` scenarios synthesize every line anew, as for an LLM interviewer's own follow-ups. A
+    one-candidate scenario runs twice per round, so that its p95 is not simply its slowest answer."""
     runs: dict[str, list[Session]] = {name: [] for name in scenarios}
+    tts = (await stack.services.voice.models()).tts
+    cache = tts.cache
     for _ in range(rounds):
         for name in scenarios:
-            level, rotate = CONCURRENCY[name]
-            invitations = [await _invite(stack.base, stack.key) for _ in range(level)]
-            orders = [clips[k % len(clips) :] + clips[: k % len(clips)] if rotate else clips for k in range(level)]
-            answered = await asyncio.gather(
-                *(
-                    client_process(stack.base, token, order)
-                    for (_, token), order in zip(invitations, orders, strict=True)
+            scenario = CONCURRENCY[name]
+            tts.cache = cache if scenario.speech_cache else SpeechCache(0)
+            for _ in range(2 if scenario.candidates == 1 else 1):
+                invitations = [await _invite(stack.base, stack.key) for _ in range(scenario.candidates)]
+                orders = [
+                    clips[k % len(clips) :] + clips[: k % len(clips)] if scenario.rotate else clips
+                    for k in range(scenario.candidates)
+                ]
+                answered = await asyncio.gather(
+                    *(
+                        client_process(stack.base, token, order)
+                        for (_, token), order in zip(invitations, orders, strict=True)
+                    )
                 )
-            )
-            for (invitation_id, _), (latencies, cutoffs) in zip(invitations, answered, strict=True):
-                await stack.services.voice.stop(invitation_id)
-                runs[name].append((invitation_id, latencies, cutoffs))
+                for (invitation_id, _), (latencies, cutoffs) in zip(invitations, answered, strict=True):
+                    await stack.services.voice.stop(invitation_id)
+                    runs[name].append((invitation_id, latencies, cutoffs))
+    tts.cache = cache
     figures: dict[str, Any] = {}
     for name, sessions in runs.items():
         figures[name] = summary([lat for _, lats, _ in sessions for lat in lats]) | {
             "cut_offs": sum(c for _, _, c in sessions),
             "stages": stage_summary([stack.interviews[invitation_id] for invitation_id, _, _ in sessions]),
         }
-    one = figures[scenarios[0]]
-    for name in scenarios[1:]:
-        figures[name] |= {f"ratio_{key}": ratio(figures[name], one, key) for key in ("p50_ms", "p95_ms")}
+    for name in scenarios:
+        baseline = baseline_of(name, scenarios)
+        if baseline is not None and baseline != name:
+            one = figures[baseline]
+            figures[name] |= {f"ratio_{key}": ratio(figures[name], one, key) for key in ("p50_ms", "p95_ms")}
+    figures["speech_cache"] = {"hits": cache.hits, "misses": cache.misses}
     return figures
 
 
@@ -654,6 +690,9 @@ def report(results: dict[str, Any]) -> None:
         report_single(results)
     print("several candidates at once (each a process of its own, at lower CPU priority than the server):")
     for level, s in results["concurrent_sessions"].items():
+        if level == "speech_cache":
+            print(f"  agent lines from the TTS's cache: {s['hits']}, synthesized: {s['misses']}")
+            continue
         stages = ", ".join(f"{k} {v.get('p50_ms')}/{v.get('p95_ms')}" for k, v in s["stages"].items())
         ratios = f"; ratio to one: p50 {s['ratio_p50_ms']}, p95 {s['ratio_p95_ms']}" if "ratio_p50_ms" in s else ""
         print(f"  {level}: {_ms(s)}{ratios}; cut-offs {s['cut_offs']} (n={s['n']})")

@@ -4,12 +4,14 @@ first sentence plays while the rest is still being synthesized."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import onnxruntime
+from cachetools import LRUCache
 from livekit.agents import tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from piper import PiperConfig, PiperVoice, SynthesisConfig
@@ -69,10 +72,49 @@ def load_voice(model_path: Path) -> PiperVoice:
 
 @dataclass(frozen=True)
 class TTSOptions:
-    """Which voice, and how fast it speaks (Piper's length scale: < 1 is faster)."""
+    """Which voice, how fast it speaks (Piper's length scale: < 1 is faster), and how much synthesized speech is
+    kept for reuse."""
 
     voice_path: Path
     length_scale: float | None = None
+    cache_bytes: int = 64 * 2**20  # ~25 minutes of Piper's 22.05 kHz audio
+
+
+class SpeechCache:
+    """Synthesized speech by text, the least recently used dropped once the audio kept exceeds ``max_bytes``.
+
+    Most of what the agent says has been said before, to another candidate: a script's opening, questions and
+    closing are the same for everyone it is sent to, and so are the interviewer's acknowledgements and
+    follow-up templates. Said again, a line costs no synthesis: it plays at once and leaves the CPU to the
+    decodes of the candidates answering meanwhile. Thread-safe.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._audio: LRUCache[str, tuple[bytes, ...]] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda chunks: max(1, sum(map(len, chunks)))
+        )
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, text: str) -> tuple[bytes, ...] | None:
+        """The text's audio, one PCM chunk per sentence, if it was kept."""
+        with self._lock:
+            chunks = self._audio.get(text)
+            if chunks is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+            return chunks
+
+    def put(self, text: str, chunks: tuple[bytes, ...]) -> None:
+        """Keep the text's audio (a text larger than the whole cache is not kept)."""
+        with self._lock, contextlib.suppress(ValueError):  # cachetools: "value too large"
+            self._audio[text] = chunks
+
+    def clear(self) -> None:
+        with self._lock:
+            self._audio.clear()
 
 
 class PiperTTS(tts.TTS[Any]):
@@ -89,6 +131,11 @@ class PiperTTS(tts.TTS[Any]):
         self.voice = voice
         # One sentence at a time (Piper is not thread-safe), the first of a reply before the later of any.
         self.turns = ModelQueue()
+        self.cache = SpeechCache(options.cache_bytes)
+        # Threads that wait for a turn, then synthesize: one per reply being spoken. Not the event loop's default
+        # executor, which aiortc encodes every outgoing audio frame in: replies waiting for their turn would hold
+        # its few threads while the candidates' audio waits behind them.
+        self.workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="piper")
 
     @property
     def model(self) -> str:
@@ -101,18 +148,31 @@ class PiperTTS(tts.TTS[Any]):
     def sentences_pcm(
         self, text: str, first_of_reply: bool = True, stopped: threading.Event | None = None
     ) -> Iterator[bytes]:
-        """int16 PCM per sentence (blocking; call from a worker thread), each synthesized in a turn on the voice:
-        a reply's first sentence is urgent, the rest can wait while it plays; none once ``stopped`` is set (the
-        candidate interrupted while it waited). The first starts without Piper's lead-in silence; the later ones
-        keep theirs, which is the pause between sentences."""
+        """int16 PCM per sentence (blocking; call from a worker thread): from the cache when the text was said
+        before, else each synthesized in a turn on the voice: a reply's first sentence is urgent, the rest can wait
+        while it plays; none once ``stopped`` is set (the candidate interrupted while it waited). The first starts
+        without Piper's lead-in silence; the later ones keep theirs, which is the pause between sentences."""
+        cached = self.cache.get(text)
+        if cached is not None:
+            yield from cached
+            return
         config = SynthesisConfig(length_scale=self.options.length_scale)
         sentences = iter(self.voice.synthesize(text, syn_config=config))  # lazy: phonemizes at the first step
+        said: list[bytes] = []
         for n in itertools.count():
             with self.turns.turn(Urgency.FIRST_AUDIO if first_of_reply and n == 0 else Urgency.MORE_AUDIO):
-                chunk = None if stopped is not None and stopped.is_set() else next(sentences, None)
+                if stopped is not None and stopped.is_set():
+                    return  # cut short: nothing kept
+                chunk = next(sentences, None)
             if chunk is None:
+                self.cache.put(text, tuple(said))
                 return
-            yield chunk.audio_int16_bytes if n else trim_lead_in(chunk.audio_int16_bytes, self.sample_rate)
+            said.append(chunk.audio_int16_bytes if n else trim_lead_in(chunk.audio_int16_bytes, self.sample_rate))
+            yield said[-1]
+
+    async def aclose(self) -> None:
+        self.workers.shutdown(wait=False, cancel_futures=True)
+        await super().aclose()
 
     def synthesize(self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS) -> PiperStream:
         return PiperStream(self, text, conn_options, first_of_reply=_first_of_reply())
@@ -146,7 +206,7 @@ class PiperStream(tts.ChunkedStream):
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
-        producer = loop.run_in_executor(None, produce)
+        producer = loop.run_in_executor(self._piper.workers, produce)
         try:
             while (item := await queue.get()) is not _DONE:
                 if isinstance(item, Exception):

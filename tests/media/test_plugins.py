@@ -6,8 +6,10 @@ import asyncio
 import difflib
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +20,7 @@ from media.audio import Resampler, rms_dbfs
 from media.model_queue import ModelQueue, Urgency
 from media.models import resolve_models
 from media.stt import STTOptions, Transcript, WhisperSTT, fit_window
-from media.tts import INAUDIBLE, PiperTTS, TTSOptions
+from media.tts import INAUDIBLE, PiperTTS, SpeechCache, TTSOptions
 from media.vad import VADOptions, WebRTCVAD
 from tests.media.speech import frames, join, read_wav, say, silence
 
@@ -240,7 +242,10 @@ async def test_a_replys_first_sentence_is_urgent_and_its_later_sentences_are_not
     adapter = tts.StreamAdapter(tts=piper)
     for reply in range(2):
         stream = adapter.stream()
-        stream.push_text("Thank you for that answer. Question number two is about your process. Please tell me more.")
+        # Each reply new to the voice: a line said before comes from its cache and takes no turn.
+        stream.push_text(
+            f"Thanks for answer {reply + 1}. Question number {reply + 2} is about your process. Tell me more."
+        )
         stream.end_input()
         frames = [ev.frame async for ev in stream]
         await stream.aclose()
@@ -253,12 +258,51 @@ async def test_a_replys_first_sentence_is_urgent_and_its_later_sentences_are_not
 
 def test_a_reply_stopped_by_the_candidate_synthesizes_no_further_sentence(piper: PiperTTS) -> None:
     stopped = threading.Event()
-    sentences = piper.sentences_pcm(
-        "Thank you for that answer. The next question is about your process.", True, stopped
-    )
+    text = "Thank you for that answer. The next question is about your process."
+    sentences = piper.sentences_pcm(text, True, stopped)
     first = next(sentences)
     stopped.set()  # barge-in: the rest would wait for a turn on the shared voice and be thrown away
     assert first and list(sentences) == []
+    assert piper.cache.get(text) is None  # a line cut short is not kept as if it were the whole
+
+
+async def test_a_line_said_before_plays_from_the_cache_without_a_turn_on_the_voice(piper: PiperTTS) -> None:
+    piper.turns = seen = _SeenTurns()
+    text = "Thank you. Could you describe how you check your own labels?"
+    said = [[chunk.frame.data.tobytes() async for chunk in piper.synthesize(text)] for _ in range(2)]
+    assert len(seen.seen) == 3, seen.seen  # two sentences and the end, the first time only
+    assert said[0] and said[1] == said[0]
+    assert piper.cache.get(text) is not None
+
+
+def test_the_speech_cache_drops_the_least_recently_used_beyond_its_size() -> None:
+    cache = SpeechCache(max_bytes=10)
+    cache.put("a", (b"1234",))
+    cache.put("b", (b"12", b"34"))
+    assert cache.get("a") == (b"1234",)  # "a" used since "b" was kept
+    cache.put("c", (b"1234",))
+    assert cache.get("b") is None and cache.get("a") and cache.get("c")
+    cache.put("too long", (b"12345678901",))
+    assert cache.get("too long") is None and cache.get("a")
+    assert (cache.hits, cache.misses) == (4, 2)
+
+
+async def test_synthesis_waits_for_its_turn_on_the_voices_own_threads(piper: PiperTTS) -> None:
+    """Never on the event loop's default executor, where aiortc encodes every outgoing audio frame: replies
+    waiting for their turn on the shared voice would hold its few threads."""
+    threads: list[str] = []
+    sentences_pcm = piper.sentences_pcm
+
+    def recording(*args: Any, **kwargs: Any) -> Iterator[bytes]:
+        threads.append(threading.current_thread().name)
+        return sentences_pcm(*args, **kwargs)
+
+    piper.sentences_pcm = recording  # type: ignore[method-assign]
+    try:
+        assert [chunk async for chunk in piper.synthesize("Which tools have you labeled with?")]
+    finally:
+        del piper.sentences_pcm
+    assert threads and threads[0].startswith("piper")
 
 
 async def test_a_decode_cancelled_before_its_turn_never_runs(models_dir: Path) -> None:
