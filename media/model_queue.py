@@ -1,10 +1,11 @@
-"""Turns on a model shared by every session: one job at a time, the most urgent first.
+"""Turns on a model shared by every session: a fixed number of jobs at a time, the most urgent first.
 
-Whisper and Piper are each loaded once per process and run one job at a time (a CTranslate2 model with one worker;
-Piper's phonemizer and ONNX session are not thread-safe). When several candidates finish answering at the same
-moment, the order of the waiting jobs decides who waits: on the STT, transcripts of finished answers before live
-captions; on the TTS, the first sentence of every reply (the candidate hears silence until it exists) before the
-later sentences of any (the earlier ones are playing meanwhile). A running job is never interrupted.
+Whisper and Piper are each loaded once per process. Whisper runs as many decodes at once as its CTranslate2
+workers (each on one core); Piper one sentence at a time (its phonemizer and ONNX session are not thread-safe).
+When several candidates finish answering at the same moment, the order of the waiting jobs decides who waits: on
+the STT, transcripts of finished answers before live captions; on the TTS, the first sentence of every reply (the
+candidate hears silence until it exists) before the later sentences of any (the earlier ones are playing
+meanwhile). A running job is never interrupted.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ class Urgency(IntEnum):
 
 
 class ModelQueue:
-    """Turns on one model, taken from worker threads (never from the event loop)."""
+    """Turns on one model, ``slots`` jobs at a time, taken from worker threads (never from the event loop)."""
 
-    def __init__(self) -> None:
+    def __init__(self, slots: int = 1) -> None:
+        if slots < 1:
+            raise ValueError("a model runs at least one job at a time")
+        self.slots = slots
         self._changed = threading.Condition()
-        self._running = False
+        self._running = 0
         self._waiting: list[tuple[int, int]] = []  # heap of (urgency, arrival)
         self._arrivals = itertools.count()
 
@@ -43,16 +47,17 @@ class ModelQueue:
 
     @contextmanager
     def turn(self, urgency: Urgency) -> Iterator[None]:
-        """Block until no job runs and this is the most urgent waiting (the oldest among equals); run the body."""
+        """Block until a slot is free and this is the most urgent waiting (the oldest among equals); run the body."""
         with self._changed:
             ticket = (int(urgency), next(self._arrivals))
             heapq.heappush(self._waiting, ticket)
-            self._changed.wait_for(lambda: not self._running and self._waiting[0] == ticket)
+            self._changed.wait_for(lambda: self._running < self.slots and self._waiting[0] == ticket)
             heapq.heappop(self._waiting)
-            self._running = True
+            self._running += 1
+            self._changed.notify_all()  # the next waiting may take another free slot
         try:
             yield
         finally:
             with self._changed:
-                self._running = False
+                self._running -= 1
                 self._changed.notify_all()

@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
 from media.model_queue import ModelQueue, Urgency
 
 
@@ -65,3 +67,39 @@ def test_a_job_that_raises_gives_up_its_turn() -> None:
 
     threading.Thread(target=next_job).start()
     assert finished.wait(10)
+
+
+def test_a_model_with_two_slots_runs_two_jobs_at_once_and_the_most_urgent_waiting_takes_the_first_freed() -> None:
+    """Whisper's two CTranslate2 workers: two answers that end together are decoded side by side."""
+    turns = ModelQueue(slots=2)
+    running: list[str] = []
+    done: list[str] = []
+    release = {name: threading.Event() for name in ("a", "b", "caption", "transcript")}
+
+    def job(name: str, urgency: Urgency) -> None:
+        with turns.turn(urgency):
+            running.append(name)
+            release[name].wait(10)
+            done.append(name)
+
+    threads = [threading.Thread(target=job, args=(name, Urgency.TRANSCRIPT)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    _until(lambda: len(running) == 2)  # both at once, neither waits
+    for count, (name, urgency) in enumerate((("caption", Urgency.CAPTION), ("transcript", Urgency.TRANSCRIPT)), 1):
+        threads.append(threading.Thread(target=job, args=(name, urgency)))
+        threads[-1].start()
+        _until(lambda count=count: turns.waiting == count)
+    release["a"].set()
+    _until(lambda: len(running) == 3)
+    assert running[2] == "transcript" and turns.waiting == 1  # the caption still waits for a slot
+    for event in release.values():
+        event.set()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(done) == ["a", "b", "caption", "transcript"] and turns.waiting == 0
+
+
+def test_a_model_needs_at_least_one_slot() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        ModelQueue(slots=0)

@@ -319,16 +319,18 @@ async def test_a_decode_cancelled_before_its_turn_never_runs(models_dir: Path) -
     whisper = CountingWhisper(STTOptions(model_dir=paths.stt_model_dir))
     spoken, rate = read_wav(say(ANSWER, models_dir / "cancelled.wav"))
     samples = Resampler(16_000).push(spoken, rate)
-    held, release = threading.Event(), threading.Event()
+    held = threading.Semaphore(0)
+    release = threading.Event()
 
     def other_candidates_decode() -> None:
         with whisper.turns.turn(Urgency.TRANSCRIPT):
-            held.set()
+            held.release()
             release.wait(10)
 
-    holder = threading.Thread(target=other_candidates_decode)
-    holder.start()
-    assert await asyncio.to_thread(held.wait, 10)
+    holders = [threading.Thread(target=other_candidates_decode) for _ in range(whisper.turns.slots)]
+    for holder in holders:
+        holder.start()
+        assert await asyncio.to_thread(held.acquire, True, 10)  # every decoder busy
     waiting = asyncio.create_task(whisper.transcribe(samples))
     while whisper.turns.waiting == 0:  # noqa: ASYNC110 (the queue is polled from the loop)
         await asyncio.sleep(0.005)
@@ -336,7 +338,8 @@ async def test_a_decode_cancelled_before_its_turn_never_runs(models_dir: Path) -
     with pytest.raises(asyncio.CancelledError):
         await waiting
     release.set()
-    holder.join(10)
+    for holder in holders:
+        holder.join(10)
     after = await whisper.transcribe(samples)  # runs once the abandoned one has given up its turn
     assert after.text and decoded == [len(samples)]
     await whisper.aclose()
