@@ -691,7 +691,7 @@ def report(results: dict[str, Any]) -> None:
     print("several candidates at once (each a process of its own, at lower CPU priority than the server):")
     for level, s in results["concurrent_sessions"].items():
         if level == "speech_cache":
-            print(f"  agent lines from the TTS's cache: {s['hits']}, synthesized: {s['misses']}")
+            print(f"  over the whole run, agent lines from the TTS's cache: {s['hits']}, synthesized: {s['misses']}")
             continue
         stages = ", ".join(f"{k} {v.get('p50_ms')}/{v.get('p95_ms')}" for k, v in s["stages"].items())
         ratios = f"; ratio to one: p50 {s['ratio_p50_ms']}, p95 {s['ratio_p95_ms']}" if "ratio_p50_ms" in s else ""
