@@ -112,10 +112,6 @@ class SpeechCache:
         with self._lock, contextlib.suppress(ValueError):  # cachetools: "value too large"
             self._audio[text] = chunks
 
-    def clear(self) -> None:
-        with self._lock:
-            self._audio.clear()
-
 
 class PiperTTS(tts.TTS[Any]):
     """Piper voice behind the livekit TTS interface; the voice is loaded once and shared."""
